@@ -1,0 +1,426 @@
+"""Ingest one bureau file: find its header, type every cell, validate, quarantine.
+
+Nothing is lost and nothing is silent (SPEC §3): every data row ends up accepted,
+quarantined (with file, row, column, reason code and raw cells) or counted as an
+exact duplicate, and the money of the file is conserved across those three.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandera.polars as pa
+import polars as pl
+
+from dues import normalize, uscc
+from dues.readers import Grid, InputError, read_grid
+from dues.schemas import KINDS, ColumnSpec, InputSpec, Kind, alias_map, header_key, input_spec
+from dues.schemas import enum_labels as _enum_labels
+from dues.schemas import pandera_schema as _pandera_schema
+
+# Stable reason codes: auditors filter on them, so they never change meaning.
+REASONS = {
+    "missing_value": "a required cell is empty",
+    "bad_uscc": "not an 18-character USCC with a valid GB 32100-2015 check character",
+    "bad_number": "not a number (or not a whole number where one is needed)",
+    "bad_date": "not a date",
+    "bad_rate": "not a rate (0.02, 2% or 2) between 0 and 100%",
+    "bad_enum": "not one of the allowed values (English name or Chinese label)",
+    "item_code_mismatch": "征收品目代码 does not agree with 征收品目",
+    "bad_period": "period is not whole calendar months, 1 to 12 of them",
+    "negative_wage_base": "wage base below zero",
+    "negative_value": "a count or amount that cannot be negative is",
+    "members_exceed_employees": "more members than employees",
+    "missing_union_founded": "union founded date missing for a unit with a union",
+    "conflicting_duplicate": "same key as an earlier line, different content",
+}
+
+_PARSE_REASON = {"money": "bad_number", "int": "bad_number", "date": "bad_date", "rate": "bad_rate"}
+# Whole-row checks are reported against the column a clerk would correct.
+_FRAME_CHECK_COLUMN = {
+    "bad_period": "period_start",
+    "item_code_mismatch": "item_code",
+    "members_exceed_employees": "members",
+    "missing_union_founded": "union_founded",
+}
+_TOTALS = ("合计", "总计")
+_HEADER_SCAN_ROWS = 30
+
+
+@dataclass(frozen=True)
+class FileStats:
+    """What one file held and where each row and fen went (the conservation record)."""
+
+    file: str
+    kind: Kind
+    sha256: str
+    encoding: str
+    header_row: int
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    rows_duplicate: int
+    money_read_fen: int
+    money_accepted_fen: int
+    money_quarantined_fen: int
+    money_duplicate_fen: int
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    totals_row: int | None = None
+    totals_fen: int | None = None
+    totals_check: str = "absent"  # absent | ok | mismatch
+    extra_columns: tuple[str, ...] = ()
+
+    @property
+    def rows_conserved(self) -> bool:
+        return self.rows_read == self.rows_accepted + self.rows_quarantined + self.rows_duplicate
+
+    @property
+    def money_conserved(self) -> bool:
+        return self.money_read_fen == (
+            self.money_accepted_fen + self.money_quarantined_fen + self.money_duplicate_fen
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items()}
+        out["extra_columns"] = list(self.extra_columns)
+        out["rows_conserved"] = self.rows_conserved
+        out["money_conserved"] = self.money_conserved
+        return out
+
+
+@dataclass(frozen=True)
+class InputResult:
+    accepted: pl.DataFrame
+    quarantine: pl.DataFrame
+    duplicates: pl.DataFrame
+    stats: FileStats
+
+
+QUARANTINE_SCHEMA = {
+    "source_file": pl.String,
+    "source_row": pl.Int64,
+    "column": pl.String,
+    "reason": pl.String,
+    "raw": pl.String,
+}
+
+
+def empty_quarantine() -> pl.DataFrame:
+    return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ---- header -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Header:
+    kind: Kind
+    index: int  # row position in the grid
+    columns: dict[str, str]  # grid column -> SPEC column
+    extra: tuple[str, ...]
+
+
+def _match_header(cells: tuple[Any, ...], kind: Kind) -> tuple[dict[int, str], list[str]]:
+    aliases = alias_map(kind)
+    mapped: dict[int, str] = {}
+    extra: list[str] = []
+    for i, cell in enumerate(cells):
+        if cell is None or not str(cell).strip():
+            continue
+        name = aliases.get(header_key(str(cell)))
+        if name is not None and name not in mapped.values():
+            mapped[i] = name
+        else:
+            extra.append(str(cell).strip())
+    return mapped, extra
+
+
+def find_header(grid: Grid, kind: Kind | None) -> _Header:
+    """The first row (among the top ones) that names every required column of a kind."""
+    kinds = (kind,) if kind else KINDS
+    best: tuple[int, Kind, int, list[str]] | None = None  # matches, kind, row, missing
+    for index in range(min(grid.cells.height, _HEADER_SCAN_ROWS)):
+        cells = grid.cells.row(index)
+        for k in kinds:
+            mapped, extra = _match_header(cells, k)
+            required = [c.name for c in input_spec(k).columns if c.required]
+            missing = [c for c in required if c not in mapped.values()]
+            if not missing:
+                return _Header(k, index, {f"c{i}": n for i, n in mapped.items()}, tuple(extra))
+            if best is None or len(mapped) > best[0]:
+                best = (len(mapped), k, index, missing)
+    if best is None or best[0] == 0:
+        what = f"a {kind} header" if kind else "a registry, collections or allocations header"
+        raise InputError(
+            f"no header row found in the first {_HEADER_SCAN_ROWS} rows: expected {what}"
+        )
+    _, k, index, missing = best
+    spec = input_spec(k)
+    names = ", ".join(f"{m} ({'/'.join(spec.column(m).aliases[:2])})" for m in missing)
+    found = ", ".join(str(c) for c in grid.cells.row(index) if c is not None)
+    raise InputError(
+        f"missing required column {names} for {k} at row {grid.rows[index]}; found: {found}"
+    )
+
+
+# ---- typing -------------------------------------------------------------------------
+
+
+def _typed(col: ColumnSpec) -> pl.Expr:
+    raw = pl.col(f"raw_{col.name}")
+    match col.type:
+        case "money":
+            return normalize.money_fen(raw)
+        case "int":
+            return normalize.whole_number(raw)
+        case "rate":
+            return normalize.rate_bp(raw)
+        case "date":
+            return normalize.date_value(raw)
+        case "uscc":
+            return normalize.clean_text(uscc.normalized(raw))
+        case t if t.startswith("enum:"):
+            # Unknown labels are kept as text so pandera's check names them `bad_enum`.
+            labels = _enum_labels(t.removeprefix("enum:"))
+            return pl.coalesce(normalize.enum_value(raw, labels), normalize.clean_text(raw))
+        case _ if col.name in {"receipt_no", "voucher_no", "item_code"}:
+            return normalize.code_text(raw)
+        case _:
+            return normalize.text_value(raw)
+
+
+def _defaults(spec: InputSpec) -> list[pl.Expr]:
+    out = []
+    if spec.kind == "collections":
+        out.append(pl.col("line_no").fill_null(1))
+    if spec.kind == "registry":
+        out.append(pl.col("filing_frequency").fill_null("monthly"))
+    return out
+
+
+def _parse_failures(spec: InputSpec) -> pl.Expr:
+    """Struct(column, reason) of the first cell that is empty-but-required or unparseable."""
+    expr: pl.Expr = pl.lit(None, dtype=pl.Struct({"column": pl.String, "reason": pl.String}))
+    for col in reversed(spec.columns):
+        present = normalize.clean_text(pl.col(f"raw_{col.name}")).is_not_null()
+        reason = _PARSE_REASON.get(col.type)
+        conds: list[tuple[pl.Expr, str]] = []
+        if col.required:
+            conds.append((~present, "missing_value"))
+        if reason:
+            conds.append((present & pl.col(col.target).is_null(), reason))
+        for cond, code in reversed(conds):
+            expr = (
+                pl.when(cond)
+                .then(pl.struct(column=pl.lit(col.name), reason=pl.lit(code)))
+                .otherwise(expr)
+            )
+    return expr
+
+
+def _pandera_failures(frame: pl.DataFrame, spec: InputSpec) -> pl.DataFrame:
+    """(row position, column, reason) of every pandera check failure, first per row."""
+    order = {c.target: i for i, c in enumerate(spec.columns)}
+    by_target = {c.target: c.name for c in spec.columns}
+    try:
+        _pandera_schema(spec.kind).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases: pl.DataFrame = err.failure_cases
+    else:
+        return pl.DataFrame(schema={"pos": pl.Int64, "column": pl.String, "reason": pl.String})
+    cases = cases.filter(pl.col("index").is_not_null()).select(
+        pos=pl.col("index").cast(pl.Int64),
+        column=pl.coalesce(
+            pl.col("column").replace_strict(by_target, default=None),
+            pl.col("check").replace_strict(_FRAME_CHECK_COLUMN, default="*"),
+        ),
+        target=pl.col("column"),
+        reason=pl.col("check").replace({"not_nullable": "missing_value"}),
+    )
+    unknown = set(cases["reason"].unique()) - set(REASONS)
+    if unknown:  # a dtype error would mean our own casting is wrong: fail loudly
+        raise RuntimeError(f"unexpected pandera failure {sorted(unknown)}")
+    return (
+        cases.with_columns(order=pl.col("target").replace_strict(order, default=len(order)))
+        .sort("pos", "order")
+        .unique("pos", keep="first", maintain_order=True)
+        .select("pos", "column", "reason")
+    )
+
+
+def _raw_json(spec: InputSpec) -> pl.Expr:
+    return pl.struct(
+        [pl.col(f"raw_{c.name}").alias(c.name) for c in spec.columns]
+    ).struct.json_encode()
+
+
+def _content_columns(spec: InputSpec) -> list[str]:
+    return [c.target for c in spec.columns]
+
+
+def split_duplicates(
+    frame: pl.DataFrame, key: list[str], content: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(first occurrences, exact repeats, same-key-other-content) in source order."""
+    ranked = frame.with_columns(
+        _first_of_key=pl.int_range(pl.len()).over(key) == 0,
+        _first_of_content=pl.int_range(pl.len()).over(content) == 0,
+    )
+    kept = ranked.filter(pl.col("_first_of_key"))
+    dups = ranked.filter(~pl.col("_first_of_key") & ~pl.col("_first_of_content"))
+    conflicts = ranked.filter(~pl.col("_first_of_key") & pl.col("_first_of_content"))
+    drop = ["_first_of_key", "_first_of_content"]
+    return kept.drop(drop), dups.drop(drop), conflicts.drop(drop)
+
+
+def _totals(frame: pl.DataFrame, spec: InputSpec) -> tuple[pl.DataFrame, int | None, int | None]:
+    """Drop a 合计/总计 row; return (data, its row number, its amount in fen)."""
+    label = pl.any_horizontal(
+        normalize.clean_text(pl.col(f"raw_{c.name}")).str.replace_all(r"\s", "").is_in(_TOTALS)
+        for c in spec.columns
+        if not c.type.startswith(("money", "int", "rate", "date"))
+    )
+    marked = frame.with_columns(_is_total=label.fill_null(False))
+    totals = marked.filter("_is_total")
+    data = marked.filter(~pl.col("_is_total")).drop("_is_total")
+    if totals.is_empty():
+        return data, None, None
+    row = int(totals["source_row"][-1])
+    amount = None
+    if spec.amount:
+        value = totals.select(normalize.money_fen(pl.col(f"raw_{spec.amount}")))[-1, 0]
+        amount = int(value) if value is not None else None
+    return data, row, amount
+
+
+def _grid_col(header: _Header, name: str) -> str | None:
+    return next((g for g, n in header.columns.items() if n == name), None)
+
+
+def _amount(spec: InputSpec) -> pl.Expr:
+    """The row's parseable amount in fen (0 for kinds without money, such as the registry)."""
+    if spec.amount is None:
+        return pl.lit(0, dtype=pl.Int64)
+    return normalize.money_fen(pl.col(f"raw_{spec.amount}")).fill_null(0)
+
+
+def _sum(frame: pl.DataFrame, spec: InputSpec) -> int:
+    if spec.amount is None or frame.is_empty():
+        return 0
+    return int(frame.select(pl.col(f"{spec.amount}_fen").fill_null(0).sum()).item())
+
+
+def _totals_check(totals_fen: int | None, read_fen: int) -> str:
+    if totals_fen is None:
+        return "absent"
+    return "ok" if totals_fen == read_fen else "mismatch"
+
+
+def read_input(path: Path, kind: Kind | None = None) -> InputResult:
+    """Read, type and validate one input file. Raises InputError naming the file."""
+    try:
+        return _read_input(path, kind)
+    except InputError as exc:
+        raise InputError(f"{path.name}: {exc}") from exc
+
+
+def _read_input(path: Path, kind: Kind | None) -> InputResult:
+    grid = read_grid(path)
+    header = find_header(grid, kind)
+    spec = input_spec(header.kind)
+    body = grid.cells.slice(header.index + 1).with_columns(
+        source_row=grid.rows.slice(header.index + 1)
+    )
+    raw = body.select(
+        *[
+            (pl.col(g).alias(f"raw_{n}") if g else pl.lit(None, pl.String).alias(f"raw_{n}"))
+            for n, g in ((c.name, _grid_col(header, c.name)) for c in spec.columns)
+        ],
+        "source_row",
+    )
+    # Rows with no cell at all are spacing, not data.
+    raw = raw.filter(pl.any_horizontal(pl.all().exclude("source_row").is_not_null()))
+    raw, totals_row, totals_fen = _totals(raw, spec)
+
+    typed = raw.with_columns(_typed(c).alias(c.target) for c in spec.columns)
+    typed = typed.with_columns(_defaults(spec)).with_columns(
+        source_file=pl.lit(path.name), _parse=_parse_failures(spec)
+    )
+    pre_bad = typed.filter(pl.col("_parse").is_not_null())
+    candidates = typed.filter(pl.col("_parse").is_null()).drop("_parse")
+    targets = [c.target for c in spec.columns]
+    pandera_bad = _pandera_failures(candidates.select(targets), spec)
+    candidates = candidates.with_row_index("pos").with_columns(pl.col("pos").cast(pl.Int64))
+    bad_rows = candidates.join(pandera_bad, on="pos", how="inner")
+    good = candidates.join(pandera_bad, on="pos", how="anti").drop("pos")
+
+    key = [input_spec(header.kind).column(k).target for k in spec.key]
+    kept, dups, conflicts = split_duplicates(good, key, targets)
+
+    quarantine = pl.concat(
+        [
+            pre_bad.select(
+                "source_file",
+                "source_row",
+                column=pl.col("_parse").struct.field("column"),
+                reason=pl.col("_parse").struct.field("reason"),
+                raw=_raw_json(spec),
+                _amount=_amount(spec),
+            ),
+            bad_rows.select(
+                "source_file",
+                "source_row",
+                "column",
+                "reason",
+                raw=_raw_json(spec),
+                _amount=_amount(spec),
+            ),
+            conflicts.select(
+                "source_file",
+                "source_row",
+                column=pl.lit(spec.key[0]),
+                reason=pl.lit("conflicting_duplicate"),
+                raw=_raw_json(spec),
+                _amount=_amount(spec),
+            ),
+        ]
+    ).sort("source_row")
+    accepted = kept.select(*targets, "source_file", "source_row")
+    stats = FileStats(
+        file=path.name,
+        kind=header.kind,
+        sha256=sha256_of(path),
+        encoding=grid.encoding,
+        header_row=int(grid.rows[header.index]),
+        rows_read=raw.height,
+        rows_accepted=accepted.height,
+        rows_quarantined=quarantine.height,
+        rows_duplicate=dups.height,
+        money_read_fen=_sum(typed, spec),
+        money_accepted_fen=_sum(accepted, spec),
+        money_quarantined_fen=int(quarantine["_amount"].sum() or 0),
+        money_duplicate_fen=_sum(dups, spec),
+        quarantined_by_reason=dict(sorted(Counter(quarantine["reason"].to_list()).items())),
+        totals_row=totals_row,
+        totals_fen=totals_fen,
+        totals_check=_totals_check(totals_fen, _sum(typed, spec)),
+        extra_columns=header.extra,
+    )
+    return InputResult(
+        accepted=accepted,
+        quarantine=quarantine.drop("_amount"),
+        duplicates=dups.select(*targets, "source_file", "source_row"),
+        stats=stats,
+    )

@@ -1,0 +1,142 @@
+"""Normalizers: raw bureau cell text -> typed values, as polars expressions.
+
+Every function takes an expression over *text* (the cell as read) and returns an
+expression of the target type that is null where the text cannot be parsed.
+The caller turns "non-empty text, null result" into a quarantine reason, so no
+normalizer ever raises on bad data.
+
+Money and rates are parsed as decimal *text* with integer arithmetic: polars'
+string -> Decimal cast rounds half-to-even and floats cannot hold fen exactly,
+and the finance office expects half-up rounding (四舍五入).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+# An Excel serial day number counts from 1899-12-30 (Lotus 1-2-3's leap-year bug
+# makes day 60 the non-existent 1900-02-29; no bureau date is that old).
+EXCEL_EPOCH = pl.date(1899, 12, 30)
+# Serial numbers for 1950-01-01 .. 2099-12-31: anything else is not a plausible date.
+_SERIAL_MIN, _SERIAL_MAX = 18264, 73050
+
+_DECIMAL = r"^([+-]?)(\d+)(?:\.(\d*))?$"
+_DECIMAL_FRAC_ONLY = r"^([+-]?)\.(\d+)$"
+
+
+def clean_text(text: pl.Expr) -> pl.Expr:
+    """Fold full-width characters to half-width and strip spaces; empty -> null."""
+    folded = text.cast(pl.String).str.normalize("NFKC").str.strip_chars()
+    return pl.when(folded.str.len_chars() == 0).then(None).otherwise(folded)
+
+
+def _numeric_text(text: pl.Expr) -> pl.Expr:
+    """Drop what bureaus decorate numbers with: thousands separators, 元, ¥, inner spaces."""
+    return (
+        clean_text(text)
+        .str.replace_all(r"[,\s]", "")
+        .str.replace(r"元$", "")
+        .str.replace(r"^[¥￥]", "")
+        .str.replace(r"^\.", "0.")
+        .str.replace(r"^([+-])\.", "${1}0.")
+    )
+
+
+def scaled_int(text: pl.Expr, places: int) -> pl.Expr:
+    """Parse decimal text to an integer count of 10**-places units, rounding half up.
+
+    Half up means away from zero for the magnitude (-0.005 yuan -> -1 fen), which is how
+    a refund of a rounded amount is written. Text with an exponent or other letters -> null.
+    """
+    t = _numeric_text(text)
+    sign = t.str.extract(_DECIMAL, 1)
+    whole = t.str.extract(_DECIMAL, 2)
+    frac = t.str.extract(_DECIMAL, 3).fill_null("")
+    # Keep `places` digits, and the next one to decide rounding.
+    kept = frac.str.slice(0, places).str.pad_end(places, "0") if places else pl.lit("")
+    next_digit = frac.str.slice(places, 1).str.pad_end(1, "0").cast(pl.Int64, strict=False)
+    # 18 significant digits fit Int64 with room for the scale: longer text is rejected.
+    ok = whole.str.len_chars() <= 18 - places
+    magnitude = (whole + kept).cast(pl.Int64, strict=False) + (next_digit >= 5).cast(pl.Int64)
+    value = pl.when(sign == "-").then(-magnitude).otherwise(magnitude)
+    return pl.when(ok).then(value).otherwise(None)
+
+
+def money_fen(text: pl.Expr) -> pl.Expr:
+    """Yuan text ('1,234.56', '１２３４．５６', '638.71元', '-3415.28') -> Int64 fen."""
+    return scaled_int(text, 2).alias("money_fen")
+
+
+def whole_number(text: pl.Expr) -> pl.Expr:
+    """Integer text ('12', '1,200', '12.0' as Excel writes it) -> Int64; '12.5' -> null."""
+    t = _numeric_text(text)
+    frac = t.str.extract(_DECIMAL, 3).fill_null("")
+    integral = frac.str.replace_all("0", "").str.len_chars() == 0
+    return pl.when(integral).then(scaled_int(text, 0)).otherwise(None)
+
+
+def rate_bp(text: pl.Expr) -> pl.Expr:
+    """Rate text -> basis points: '0.02' -> 200, '2%' -> 200, '2' -> 200, '1.5' -> 150.
+
+    A bare number of 1 or more is read as percent: no union levy is 100% or more,
+    and bureaus write both 0.02 and 2 for the same rate.
+    """
+    t = _numeric_text(text)
+    percent = t.str.ends_with("%")
+    bare = t.str.strip_suffix("%")
+    as_percent = scaled_int(bare, 2)
+    as_fraction = scaled_int(bare, 4)
+    looks_fraction = as_fraction < 10_000
+    return (
+        pl.when(percent)
+        .then(as_percent)
+        .when(looks_fraction)
+        .then(as_fraction)
+        .otherwise(as_percent)
+    )
+
+
+def date_value(text: pl.Expr) -> pl.Expr:
+    """Date text -> Date: ISO, 2026/8/5, 20261008, 2026年8月5日, datetimes, Excel serials."""
+    t = clean_text(text)
+    day_part = t.str.replace(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "")
+    unified = (
+        day_part.str.replace_all(r"[./年月]", "-").str.replace(r"日$", "").str.replace(r"-$", "")
+    )
+    dashed = unified.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+    compact = (
+        pl.when(unified.str.contains(r"^\d{8}$"))
+        .then(unified.str.strptime(pl.Date, "%Y%m%d", strict=False))
+        .otherwise(None)
+    )
+    serial_num = pl.when(t.str.contains(r"^\d{5}(\.0+)?$")).then(
+        t.str.extract(r"^(\d{5})", 1).cast(pl.Int64, strict=False)
+    )
+    serial = (
+        pl.when(serial_num.is_between(_SERIAL_MIN, _SERIAL_MAX))
+        .then(EXCEL_EPOCH + pl.duration(days=serial_num))
+        .otherwise(None)
+        .cast(pl.Date)
+    )
+    return pl.coalesce(compact, dashed, serial)
+
+
+def enum_value(text: pl.Expr, labels: dict[str, list[str]]) -> pl.Expr:
+    """English name or Chinese label -> English name; anything else -> null."""
+    mapping: dict[str, str] = {}
+    for name, chinese in labels.items():
+        mapping[name.lower()] = name
+        for label in chinese:
+            mapping[label] = name
+    t = clean_text(text).str.to_lowercase().str.replace_all(r"\s", "")
+    return t.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def text_value(text: pl.Expr) -> pl.Expr:
+    """Free text: trimmed, full-width folded, empty -> null."""
+    return clean_text(text)
+
+
+def code_text(text: pl.Expr) -> pl.Expr:
+    """Identifiers (receipt numbers, codes): trimmed, upper case, Excel's trailing '.0' dropped."""
+    return clean_text(text).str.to_uppercase().str.replace(r"^(\d+)\.0+$", "${1}")
