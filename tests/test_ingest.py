@@ -1,0 +1,283 @@
+"""Reading bureau files: every row and every fen accounted for, bad rows quarantined."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dues import uscc
+from dues.ingest import REASONS, read_input
+from dues.readers import InputError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+COUNTY = Path(__file__).resolve().parents[2] / "shared" / "examples" / "county-40"
+SUMMARY = json.loads((COUNTY / "expected" / "summary.json").read_text(encoding="utf-8"))
+
+COLLECTION_HEADER = [
+    "电子税票号码", "登记序号", "社会信用代码(纳税人识别号)", "纳税人名称", "征收品目",
+    "征收品目代码", "税款所属期起", "税款所属期止", "计税依据", "税率", "实缴金额", "入库日期",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(SUMMARY["files"]))
+def test_example_county_files_give_the_published_figures(name: str) -> None:
+    expected = SUMMARY["files"][name]
+    stats = read_input(COUNTY / "inputs" / name).stats
+    assert stats.rows_read == expected["rows"]
+    assert stats.rows_accepted == expected["accepted"]
+    assert stats.rows_quarantined == expected["quarantined"]
+    assert stats.rows_duplicate == expected.get("duplicates", 0)
+    assert stats.money_accepted_fen == expected["accepted_amount_fen"]
+    assert stats.rows_conserved and stats.money_conserved
+
+
+def test_gbk_csv_with_title_rows_and_totals_row() -> None:
+    result = read_input(FIXTURES / "collections_gbk_title_totals.csv")
+    s = result.stats
+    assert (s.kind, s.encoding, s.header_row) == ("collections", "gb18030", 3)
+    assert (s.rows_read, s.rows_accepted, s.rows_quarantined) == (3, 2, 1)
+    assert (s.totals_row, s.totals_fen, s.totals_check) == (7, 178871, "ok")
+    accepted = result.accepted
+    assert accepted["amount_fen"].to_list() == [117871, 60000]
+    assert accepted["wage_base_fen"].to_list() == [11787120, 3000000]
+    assert accepted["rate_bp"].to_list() == [100, 200]
+    assert accepted["item"].to_list() == ["dues", "preparatory"]
+    assert accepted["period_end"].to_list() == [date(2026, 7, 31), date(2026, 9, 30)]
+    assert accepted["source_row"].to_list() == [4, 5]
+    bad = result.quarantine.row(0, named=True)
+    assert (bad["source_row"], bad["column"], bad["reason"]) == (6, "uscc", "bad_uscc")
+    assert json.loads(bad["raw"])["uscc"] == "91110000600037341X"
+
+
+def test_bom_csv_with_full_width_digits_duplicates_and_conflicts() -> None:
+    result = read_input(FIXTURES / "collections_utf8_bom_fullwidth.csv")
+    s = result.stats
+    assert s.encoding == "utf-8-sig"
+    assert (s.rows_read, s.rows_accepted, s.rows_quarantined, s.rows_duplicate) == (5, 3, 1, 1)
+    assert result.accepted["amount_fen"].to_list() == [945593, 63871, -100]
+    assert result.accepted["paid_date"].to_list()[0] == date(2026, 10, 14)
+    conflict = result.quarantine.row(0, named=True)
+    assert (conflict["source_row"], conflict["reason"]) == (6, "conflicting_duplicate")
+    assert (s.money_read_fen, s.money_duplicate_fen, s.money_quarantined_fen) == (
+        945593 + 63871 * 2 - 100 - 200,
+        63871,
+        -200,
+    )
+    assert s.money_conserved
+
+
+def test_english_headers_extra_columns_and_bad_periods() -> None:
+    result = read_input(FIXTURES / "allocations_english.csv")
+    assert result.stats.kind == "allocations"
+    assert result.stats.extra_columns == ("remark",)
+    assert result.accepted["voucher_no"].to_list() == ["CZ001"]
+    assert result.quarantine["reason"].to_list() == ["bad_period"]
+
+
+def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def good_row(receipt: str, amount: object = 1000.5, **over: object) -> list[object]:
+    row: dict[str, object] = {
+        "电子税票号码": receipt, "登记序号": 1, "社会信用代码(纳税人识别号)": "91110000600037341L",
+        "纳税人名称": "甲公司", "征收品目": "工会经费", "征收品目代码": "399001010",
+        "税款所属期起": datetime(2026, 7, 1), "税款所属期止": datetime(2026, 7, 31),
+        "计税依据": 100050.0, "税率": 0.01, "实缴金额": amount, "入库日期": 46273,
+    }  # fmt: skip
+    row.update(over)
+    return list(row.values())
+
+
+def test_xlsx_keeps_excel_row_numbers_below_blank_rows(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "c.xlsx",
+        [
+            [None],
+            ["某县税务局代征明细"],
+            [None],
+            COLLECTION_HEADER,
+            good_row("A1"),
+            [None],
+            good_row("A2", amount="x"),
+            good_row("A3", **{"征收品目": "印花税"}),
+            good_row("A4", **{"征收品目代码": "399001020"}),
+            good_row("A5", **{"税款所属期止": datetime(2027, 7, 31)}),
+            good_row("A6", **{"计税依据": -5}),
+            good_row("A7", **{"税率": "abc"}),
+            good_row("A8", **{"入库日期": "soon"}),
+            good_row("A9", **{"纳税人名称": None}),
+            ["合计", None, None, None, None, None, None, None, None, None, 99999],
+        ],
+    )
+    result = read_input(path)
+    assert result.stats.header_row == 4
+    assert result.accepted["source_row"].to_list() == [5]
+    assert result.accepted["paid_date"].to_list() == [date(2026, 9, 8)]
+    got = result.quarantine.select("source_row", "column", "reason").rows()
+    assert got == [
+        (7, "amount", "bad_number"),
+        (8, "item", "bad_enum"),
+        (9, "item_code", "item_code_mismatch"),
+        (10, "period_start", "bad_period"),
+        (11, "wage_base", "negative_wage_base"),
+        (12, "rate", "bad_rate"),
+        (13, "paid_date", "bad_date"),
+        (14, "taxpayer_name", "missing_value"),
+    ]
+    assert result.stats.totals_check == "mismatch"
+    assert set(result.quarantine["reason"]) <= set(REASONS)
+
+
+def test_registry_rules(tmp_path: Path) -> None:
+    header = [
+        "统一社会信用代码",
+        "单位名称",
+        "单位类型",
+        "职工人数",
+        "会员人数",
+        "管理工会",
+        "建会形式",
+        "建会日期",
+    ]
+    path = write_xlsx(
+        tmp_path / "r.xlsx",
+        [
+            header,
+            [
+                "91110000600037341L",
+                "甲",
+                "企业",
+                30,
+                20,
+                "东镇工会",
+                "单独建会",
+                datetime(2020, 1, 2),
+            ],
+            [
+                "911100007109310534",
+                "乙",
+                "事业单位",
+                5,
+                9,
+                "东镇工会",
+                "单独建会",
+                datetime(2020, 1, 2),
+            ],
+            ["91350100M000100Y43", "丙", "企业", 5, None, "东镇工会", "联合工会", None],
+            ["91350100M000100Y43", "丙", "企业", 5, None, "东镇工会", "未建会", None],
+        ],
+    )
+    result = read_input(path)
+    assert result.accepted["uscc"].to_list() == ["91110000600037341L", "91350100M000100Y43"]
+    assert result.accepted["filing_frequency"].to_list() == ["monthly", "monthly"]
+    assert result.quarantine.select("source_row", "reason").rows() == [
+        (3, "members_exceed_employees"),
+        (4, "missing_union_founded"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        ("电子税票号码,纳税人名称\n1,甲\n".encode(), "missing required column"),
+        (b"\xff\xfe\x00\x01garbage\x81", "cannot decode"),
+            (b"just,some,words\n1,2,3\n", "no header row"),
+    ],
+)
+def test_unusable_files_fail_whole_with_the_file_name(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=rf"^bad\.csv: .*{message}"):
+        read_input(path)
+
+
+def test_missing_column_message_names_column_and_what_was_found(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    header = [h for h in COLLECTION_HEADER if h != "实缴金额"]
+    path.write_text(",".join(header) + "\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_input(path, "collections")
+    text = str(err.value)
+    assert "amount (实缴金额" in text and "found: 电子税票号码" in text
+
+
+def test_a_workbook_that_is_not_one_fails_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "fake.xlsx"
+    path.write_text("not a workbook")
+    with pytest.raises(InputError, match="fake.xlsx: cannot read as a workbook"):
+        read_input(path)
+
+
+# ---- conservation for any mix of rows ------------------------------------------------
+
+VALID = ["91110000600037341L", "911100007109310534", "91350100M000100Y43"]
+row_kinds = st.sampled_from(["good", "dup", "conflict", "bad_uscc", "bad_number", "bad_date"])
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.tuples(row_kinds, st.integers(-(10**9), 10**9)), min_size=1, max_size=30))
+def test_rows_and_money_are_conserved_for_any_mix(
+    tmp_path: Path, plan: list[tuple[str, int]]
+) -> None:
+    lines: list[list[str]] = []
+    good_keys: list[list[str]] = []
+    expected_accepted = 0
+    for i, (kind, fen) in enumerate(plan):
+        sign = "-" if fen < 0 else ""
+        money = f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
+        row = [f"R{i}", "1", VALID[i % 3], "甲", "工会经费", "", "2026-07-01", "2026-07-31",
+               "100.00", "1%", money, "2026-08-01"]  # fmt: skip
+        if kind in ("dup", "conflict") and good_keys:
+            row = list(good_keys[i % len(good_keys)])
+            if kind == "conflict":
+                row[10] = f"{money}1" if money != row[10] else "0.01"
+        elif kind == "bad_uscc":
+            row[2] = VALID[0][:-1] + "X"
+        elif kind == "bad_number":
+            row[8] = "n/a"
+        elif kind == "bad_date":
+            row[11] = "2026-02-30"
+        else:
+            good_keys.append(row)
+            expected_accepted += 1
+        lines.append(row)
+    path = tmp_path / "mix.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLLECTION_HEADER)
+        writer.writerows(lines)
+    result = read_input(path)
+    s = result.stats
+    assert s.rows_read == len(plan)
+    assert s.rows_accepted == expected_accepted
+    assert s.rows_conserved and s.money_conserved
+    assert s.money_accepted_fen == int(result.accepted["amount_fen"].sum() or 0)
+    assert result.accepted.select(["receipt_no", "line_no"]).is_unique().all()
+    assert uscc.is_valid(VALID[0])
+    assert pl.concat(
+        [
+            result.accepted.select("source_row"),
+            result.quarantine.select("source_row"),
+            result.duplicates.select("source_row"),
+        ]
+    )["source_row"].sort().to_list() == list(range(2, len(plan) + 2))
