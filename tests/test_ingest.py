@@ -197,7 +197,7 @@ def test_registry_rules(tmp_path: Path) -> None:
         (b"", "empty"),
         ("电子税票号码,纳税人名称\n1,甲\n".encode(), "missing required column"),
         (b"\xff\xfe\x00\x01garbage\x81", "cannot decode"),
-            (b"just,some,words\n1,2,3\n", "no header row"),
+        (b"just,some,words\n1,2,3\n", "no header row"),
     ],
 )
 def test_unusable_files_fail_whole_with_the_file_name(
@@ -222,7 +222,7 @@ def test_missing_column_message_names_column_and_what_was_found(tmp_path: Path) 
 def test_a_workbook_that_is_not_one_fails_clearly(tmp_path: Path) -> None:
     path = tmp_path / "fake.xlsx"
     path.write_text("not a workbook")
-    with pytest.raises(InputError, match="fake.xlsx: cannot read as a workbook"):
+    with pytest.raises(InputError, match=r"fake\.xlsx: cannot read as a workbook"):
         read_input(path)
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from dues.readers import InputError
-from dues.schemas import Kind
+from dues.summary import yuan
+
+if TYPE_CHECKING:
+    from dues.pipeline import RunSummary
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -19,15 +23,6 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
-
-
-def yuan(fen: int | None) -> str:
-    """Fen as yuan text with thousands separators, by integer arithmetic."""
-    if fen is None:
-        return "—"
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -94,6 +89,115 @@ def sample(
 
     manifest = main_sample(out, units, seed)
     console.print(f"sample county written to {out} ({manifest!r:.0}{units} units)")
+
+
+def _parse_as_of(text: str | None) -> date | None:
+    if text is None:
+        return None
+    import polars as pl
+
+    from dues import normalize
+
+    value = pl.select(normalize.date_value(pl.lit(text))).item()
+    if value is None:
+        raise fail(f"--as-of must be a date such as 2026-10-31, not {text!r}")
+    return value  # type: ignore[no-any-return]
+
+
+def check_prefect_api() -> None:
+    """With PREFECT_API_URL set, make sure the server answers before any work starts."""
+    import os
+
+    url = os.environ.get("PREFECT_API_URL")
+    if not url:
+        return  # Prefect's local mode: a temporary server inside this process
+    import httpx
+
+    try:
+        httpx.get(url.rstrip("/") + "/health", timeout=5).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise fail(
+            f"the Prefect API at {url} is unreachable ({type(exc).__name__}); start it with "
+            "`prefect server start`, or unset PREFECT_API_URL to run in Prefect's local mode"
+        ) from exc
+
+
+@app.command()
+def run(
+    period: Annotated[str, typer.Option(help="The month to reconcile, YYYY-MM.")],
+    registry: Annotated[Path, typer.Option(help="Unit registry (单位名录).")],
+    collections: Annotated[
+        list[Path], typer.Option(help="Tax collection files (税务代收明细); repeat or list.")
+    ],
+    allocations: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Option(help="Fiscal allocation files (财政划拨明细)."),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="Output folder; results go to OUT/<period>/.")] = Path(
+        "out"
+    ),
+    db: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Database URL (default: DUES_DATABASE_URL or sqlite:///var/dues.db)."),
+    ] = None,
+    config: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Policy file (default: config/policy.toml)."),
+    ] = None,
+    as_of: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--as-of", help="As-of date (default: last day of the period)."),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Workbook language: zh or en.")] = "zh",
+) -> None:
+    """Reconcile one period: ingest, validate, apply the rules, store and report."""
+    from dues.pipeline import RunError, check_period
+    from dues.settings import Settings
+    from dues.store import StoreError
+
+    try:
+        check_period(period)
+    except RunError as exc:
+        raise fail(str(exc)) from exc
+    if lang not in ("zh", "en"):
+        raise fail(f"--lang must be zh or en, not {lang!r}")
+    as_of_date = _parse_as_of(as_of)
+    settings = Settings()
+    check_prefect_api()
+    from flows.monthly import monthly_reconciliation
+
+    try:
+        summary = monthly_reconciliation(
+            period=period,
+            registry=str(registry),
+            collections=[str(p) for p in collections],
+            allocations=[str(p) for p in allocations or []],
+            out=str(out),
+            db=db or settings.database_url,
+            config=str(config or settings.config) if (config or settings.config) else None,
+            as_of=as_of_date,
+            lang=lang,
+        )
+    except (RunError, StoreError, InputError) as exc:
+        raise fail(str(exc)) from exc
+    print_summary(summary)
+
+
+def print_summary(summary: RunSummary) -> None:
+    t = summary.totals
+    table = Table(title=f"dues {summary.period} (months {summary.start_period} … {summary.period})")
+    table.add_column("")
+    table.add_column("yuan", justify="right")
+    table.add_row("expected (due months)", yuan(t["expected_fen"]))
+    table.add_row("paid", yuan(t["paid_fen"]))
+    table.add_row("arrears", yuan(t["arrears_fen"]))
+    table.add_row("credit", yuan(t["credit_fen"]))
+    table.add_row("preparatory-fund returns", yuan(t["returnable_fen"]))
+    table.add_row("unmatched receipts", f"{t['unmatched_receipts']} · {yuan(t['unmatched_fen'])}")
+    table.add_row("quarantined rows", str(t["quarantined_rows"]))
+    table.add_row("founding drive", f"{t['founding_drive_units']} units")
+    console.print(table)
+    console.print(f"report: [bold]{summary.report}[/]")
 
 
 def main() -> None:  # pragma: no cover - console entry point

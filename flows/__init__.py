@@ -1,0 +1,1 @@
+"""Prefect flows for dues: wiring only; every rule lives in `dues`."""

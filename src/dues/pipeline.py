@@ -1,0 +1,494 @@
+"""One period run as a chain of stages that hand each other file paths.
+
+`run_period` calls the stages in order and is the library entry point; the
+Prefect flow in `flows/` calls the very same stages as tasks. Stages talk through
+Parquet files in a private work folder (`OUT/.work/<run id>/`), never large
+frames, so a task can be retried or run in another process.
+
+A run completes or leaves no trace: outputs are written to a staging folder,
+the store commits everything of the run in one transaction, and only then does
+the staging folder replace `OUT/<period>/` (two renames).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+import dues
+from dues import ledger
+from dues.files import write_parquet, write_text
+from dues.ingest import InputResult, empty_quarantine, read_input
+from dues.periods import first_day, last_day, parse_period
+from dues.policy import Policy, load_policy, policy_hash
+from dues.readers import InputError
+from dues.reconcile import Outputs, reconcile
+from dues.schemas import Kind
+
+PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+OUTPUT_NAMES = (
+    "reconciliation",
+    "arrears",
+    "founding_drive",
+    "prep_returns",
+    "unmatched",
+    "quarantine",
+    "indicators",
+)
+
+
+class RunError(Exception):
+    """The run cannot go on; the message is one line a finance clerk can act on."""
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What `dues run` was asked to do (SPEC §5), as plain data a Prefect task can carry."""
+
+    period: str
+    registry: Path
+    collections: tuple[Path, ...]
+    allocations: tuple[Path, ...] = ()
+    out: Path = Path("out")
+    db: str = "sqlite:///var/dues.db"
+    config: Path | None = None
+    as_of: date | None = None
+    lang: str = "zh"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["registry"] = str(self.registry)
+        data["collections"] = [str(p) for p in self.collections]
+        data["allocations"] = [str(p) for p in self.allocations]
+        data["out"] = str(self.out)
+        data["config"] = str(self.config) if self.config else None
+        data["as_of"] = self.as_of.isoformat() if self.as_of else None
+        return data
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """A run in progress: its id, its work folder and where the staged outputs go."""
+
+    run_id: str
+    request: RunRequest
+    started_at: str
+    work: Path
+
+    @property
+    def staging(self) -> Path:
+        return self.work / "out"
+
+    @property
+    def final(self) -> Path:
+        return self.request.out / self.request.period
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    period: str
+    out_dir: Path
+    report: Path
+    totals: dict[str, int] = field(default_factory=dict)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    start_period: str = ""
+    quarantined: int = 0
+    unmatched: int = 0
+    founding_drive: int = 0
+
+
+# ---- stage 0: checks that cost nothing --------------------------------------------------
+
+
+def check_period(period: str) -> str:
+    if not PERIOD_RE.match(period):
+        raise RunError(f"--period must be YYYY-MM (e.g. 2026-10), not {period!r}")
+    return period
+
+
+def preflight(request: RunRequest) -> RunContext:
+    """Refuse a bad request before any file is read; create the private work folder."""
+    check_period(request.period)
+    begins = first_day(parse_period(request.period))
+    if request.as_of is not None and request.as_of < begins:
+        raise RunError(
+            f"--as-of {request.as_of} is before the period {request.period} begins ({begins})"
+        )
+    for path in (request.registry, *request.collections, *request.allocations):
+        if not path.is_file():
+            raise RunError(f"{path}: no such file")
+    try:
+        request.out.mkdir(parents=True, exist_ok=True)
+        probe = request.out / f".write-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise RunError(f"output folder {request.out} is not writable: {exc.strerror}") from exc
+    try:
+        load_policy(request.config)
+    except (ValueError, OSError) as exc:
+        raise RunError(f"config {request.config or 'config/policy.toml'}: {exc}") from exc
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+    work = request.out / ".work" / run_id
+    work.mkdir(parents=True)
+    return RunContext(run_id, request, datetime.now(UTC).isoformat(timespec="seconds"), work)
+
+
+# ---- stage 1: read and validate every input file ----------------------------------------
+
+
+def _read(path: Path, kind: Kind) -> InputResult:
+    try:
+        return read_input(path, kind)
+    except InputError as exc:
+        raise RunError(str(exc)) from exc
+
+
+def ingest(ctx: RunContext) -> Path:
+    """Read the registry, collections and allocations; stage them as Parquet."""
+    req = ctx.request
+    registry = _read(req.registry, "registry")
+    if registry.accepted.is_empty():
+        raise RunError(f"{req.registry.name}: the registry has no valid unit")
+    twice = registry.quarantine.filter(pl.col("reason") == "conflicting_duplicate")
+    if not twice.is_empty():
+        rows = ", ".join(str(r) for r in twice["source_row"].to_list()[:5])
+        raise RunError(
+            f"{req.registry.name}: the same USCC appears twice with different content "
+            f"(rows {rows}); correct the registry"
+        )
+    results = [("registry", registry)]
+    results += [("collections", _read(p, "collections")) for p in req.collections]
+    results += [("allocations", _read(p, "allocations")) for p in req.allocations]
+    stage = ctx.work / "ingest"
+    stage.mkdir(exist_ok=True)
+    write_parquet(registry.accepted, stage / "registry.parquet")
+    for kind in ("collections", "allocations"):
+        frames = [r.accepted for k, r in results if k == kind]
+        if frames:
+            write_parquet(pl.concat(frames), stage / f"{kind}.parquet")
+    quarantine = pl.concat([empty_quarantine(), *(r.quarantine for _, r in results)])
+    write_parquet(quarantine, stage / "quarantine.parquet")
+    stats = [r.stats.as_dict() for _, r in results]
+    write_text(json.dumps(stats, ensure_ascii=False, indent=1), stage / "stats.json")
+    return stage
+
+
+# ---- stage 2: merge with the stored history ---------------------------------------------
+
+
+def merge_history(ctx: RunContext, stage: Path) -> Path:
+    """Tell new records from exact repeats and conflicts with what the store holds."""
+    from dues.store import open_store
+
+    req = ctx.request
+    with open_store(req.db) as store:
+        stored_receipts = store.load_receipts(exclude_period=req.period)
+        stored_allocations = store.load_allocations(exclude_period=req.period)
+    incoming_r = _read_or_empty(stage / "collections.parquet", stored_receipts)
+    incoming_a = _read_or_empty(stage / "allocations.parquet", stored_allocations)
+    rec = ledger.merge_receipts(stored_receipts, incoming_r)
+    alloc = ledger.merge_allocations(stored_allocations, incoming_a)
+    merged = ctx.work / "merge"
+    merged.mkdir(exist_ok=True)
+    write_parquet(rec.new, merged / "new_receipts.parquet")
+    write_parquet(alloc.new, merged / "new_allocations.parquet")
+    write_parquet(pl.concat([stored_receipts, rec.new]), merged / "receipts.parquet")
+    write_parquet(pl.concat([stored_allocations, alloc.new]), merged / "allocations.parquet")
+    conflicts = pl.concat(
+        [
+            _conflicts_to_quarantine(rec.conflicts, "receipt_no"),
+            _conflicts_to_quarantine(alloc.conflicts, "voucher_no"),
+        ]
+    )
+    quarantine = pl.concat([pl.read_parquet(stage / "quarantine.parquet"), conflicts]).sort(
+        "source_file", "source_row"
+    )
+    write_parquet(quarantine, merged / "quarantine.parquet")
+    # Per-file conservation now counts repeats and conflicts found against the store.
+    stats = json.loads((stage / "stats.json").read_text(encoding="utf-8"))
+    moved = _per_file(rec.duplicates, alloc.duplicates, "dup") | {}
+    clashed = _per_file(rec.conflicts, alloc.conflicts, "conflict")
+    for entry in stats:
+        dup_rows, dup_fen = moved.get(entry["file"], (0, 0))
+        bad_rows, bad_fen = clashed.get(entry["file"], (0, 0))
+        entry["rows_accepted"] -= dup_rows + bad_rows
+        entry["money_accepted_fen"] -= dup_fen + bad_fen
+        entry["rows_duplicate"] += dup_rows
+        entry["money_duplicate_fen"] += dup_fen
+        entry["rows_quarantined"] += bad_rows
+        entry["money_quarantined_fen"] += bad_fen
+        if bad_rows:
+            by_reason = entry["quarantined_by_reason"]
+            by_reason["conflicting_duplicate"] = (
+                by_reason.get("conflicting_duplicate", 0) + bad_rows
+            )
+    write_text(json.dumps(stats, ensure_ascii=False, indent=1), merged / "stats.json")
+    shutil.copy(stage / "registry.parquet", merged / "registry.parquet")
+    return merged
+
+
+def _read_or_empty(path: Path, like: pl.DataFrame) -> pl.DataFrame:
+    if path.exists():
+        return pl.read_parquet(path).select(like.columns).cast(like.schema)
+    return like.clear()
+
+
+def _conflicts_to_quarantine(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    content = [c for c in frame.columns if c not in ("source_file", "source_row")]
+    return frame.select(
+        "source_file",
+        "source_row",
+        column=pl.lit(key),
+        reason=pl.lit("conflicting_duplicate"),
+        raw=pl.struct(pl.col(content).cast(pl.String)).struct.json_encode(),
+    )
+
+
+def _per_file(
+    receipts: pl.DataFrame, allocations: pl.DataFrame, _: str
+) -> dict[str, tuple[int, int]]:
+    out: dict[str, tuple[int, int]] = {}
+    for frame in (receipts, allocations):
+        if frame.is_empty():
+            continue
+        grouped = frame.group_by("source_file").agg(pl.len(), pl.col("amount_fen").sum())
+        for name, rows, fen in grouped.iter_rows():
+            r, f = out.get(name, (0, 0))
+            out[name] = (r + int(rows), f + int(fen or 0))
+    return out
+
+
+# ---- stage 3: the rules ---------------------------------------------------------------------
+
+
+def reconcile_stage(ctx: RunContext, merged: Path) -> Path:
+    """Apply SPEC §4 to the whole history; write every Parquet output into staging."""
+    req = ctx.request
+    policy = load_policy(req.config)
+    try:
+        outputs = reconcile(
+            pl.read_parquet(merged / "registry.parquet"),
+            pl.read_parquet(merged / "receipts.parquet"),
+            pl.read_parquet(merged / "allocations.parquet"),
+            policy,
+            req.period,
+            req.as_of,
+        )
+    except ValueError as exc:
+        raise RunError(str(exc)) from exc
+    ctx.staging.mkdir(parents=True, exist_ok=True)
+    frames = _output_frames(outputs, pl.read_parquet(merged / "quarantine.parquet"))
+    for name, frame in frames.items():
+        write_parquet(frame, ctx.staging / f"{name}.parquet")
+    write_text(outputs.start_period, merged / "start_period.txt")
+    return ctx.staging
+
+
+def _output_frames(outputs: Outputs, quarantine: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    return {
+        "reconciliation": outputs.reconciliation,
+        "arrears": outputs.arrears,
+        "founding_drive": outputs.founding_drive,
+        "prep_returns": outputs.prep_returns,
+        "unmatched": outputs.unmatched,
+        "quarantine": quarantine,
+        "indicators": outputs.indicators,
+    }
+
+
+# ---- stage 4: run.json and the workbook -----------------------------------------------------
+
+
+def totals_of(frames: dict[str, pl.DataFrame]) -> dict[str, int]:
+    rec = frames["reconciliation"]
+    due = rec.filter(pl.col("status") != "not_due")
+
+    def total(frame: pl.DataFrame, column: str) -> int:
+        return int(frame[column].sum() or 0) if frame.height else 0
+
+    return {
+        "expected_fen": total(due, "expected_fen"),
+        "paid_fen": total(due, "paid_fen"),
+        "paid_dues_fen": total(due, "paid_dues_fen"),
+        "paid_prep_fen": total(due, "paid_prep_fen"),
+        "allocated_fen": total(due, "allocated_fen"),
+        "arrears_fen": total(frames["arrears"], "arrears_fen"),
+        "credit_fen": total(frames["arrears"], "credit_fen"),
+        "unmatched_fen": total(frames["unmatched"], "amount_fen"),
+        "returnable_fen": total(frames["prep_returns"], "returnable_fen"),
+        "founding_drive_units": frames["founding_drive"].height,
+        "quarantined_rows": frames["quarantine"].height,
+        "unmatched_receipts": frames["unmatched"].height,
+    }
+
+
+def run_info(ctx: RunContext, merged: Path, frames: dict[str, pl.DataFrame]) -> dict[str, Any]:
+    req = ctx.request
+    policy: Policy = load_policy(req.config)
+    stats = json.loads((merged / "stats.json").read_text(encoding="utf-8"))
+    as_of = req.as_of or last_day(parse_period(req.period))
+    return {
+        "run_id": ctx.run_id,
+        "period": req.period,
+        "as_of": as_of.isoformat(),
+        "start_period": (merged / "start_period.txt").read_text(encoding="utf-8"),
+        "started_at": ctx.started_at,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "code_version": dues.__version__,
+        "config_hash": policy_hash(policy),
+        "database": _masked(req.db),
+        "inputs": stats,
+        "conservation_holds": all(s["rows_conserved"] and s["money_conserved"] for s in stats),
+        "totals": totals_of(frames),
+    }
+
+
+def _masked(url: str) -> str:
+    from dues.settings import mask_url
+
+    return mask_url(url)
+
+
+def report_stage(ctx: RunContext, merged: Path) -> Path:
+    """Write run.json and report.xlsx into staging."""
+    from dues.report import write_report
+
+    frames = {n: pl.read_parquet(ctx.staging / f"{n}.parquet") for n in OUTPUT_NAMES}
+    # Conservation after the store merge: recount each file's figures.
+    for entry in json.loads((merged / "stats.json").read_text(encoding="utf-8")):
+        rows_ok = entry["rows_read"] == (
+            entry["rows_accepted"] + entry["rows_quarantined"] + entry["rows_duplicate"]
+        )
+        money_ok = entry["money_read_fen"] == (
+            entry["money_accepted_fen"]
+            + entry["money_quarantined_fen"]
+            + entry["money_duplicate_fen"]
+        )
+        if not (rows_ok and money_ok):
+            raise RunError(f"{entry['file']}: conservation does not hold; nothing was written")
+    info = run_info(ctx, merged, frames)
+    write_text(
+        json.dumps(info, ensure_ascii=False, indent=1, sort_keys=True), ctx.staging / "run.json"
+    )
+    write_report(ctx.staging / "report.xlsx", frames, info, lang=ctx.request.lang)  # type: ignore[arg-type]
+    return ctx.staging / "run.json"
+
+
+# ---- stage 5: commit and publish ------------------------------------------------------------
+
+
+def persist_and_publish(ctx: RunContext, merged: Path) -> RunSummary:
+    """Commit the run to the store in one transaction, then swap the staged folder in."""
+    from dues.store import InputFileRecord, RunRecord, open_store
+
+    req = ctx.request
+    info = json.loads((ctx.staging / "run.json").read_text(encoding="utf-8"))
+    results = {n: pl.read_parquet(ctx.staging / f"{n}.parquet") for n in OUTPUT_NAMES}
+    record = RunRecord(
+        run_id=ctx.run_id,
+        period=req.period,
+        as_of=date.fromisoformat(info["as_of"]),
+        started_at=datetime.fromisoformat(info["started_at"]),
+        finished_at=datetime.fromisoformat(info["finished_at"]),
+        code_version=info["code_version"],
+        config_hash=info["config_hash"],
+    )
+    files = [
+        InputFileRecord(
+            file_name=s["file"],
+            kind=s["kind"],
+            sha256=s["sha256"],
+            rows_read=s["rows_read"],
+            rows_accepted=s["rows_accepted"],
+            rows_quarantined=s["rows_quarantined"],
+            rows_duplicate=s["rows_duplicate"],
+            money_read_fen=s["money_read_fen"],
+            money_accepted_fen=s["money_accepted_fen"],
+            money_quarantined_fen=s["money_quarantined_fen"],
+            money_duplicate_fen=s["money_duplicate_fen"],
+        )
+        for s in info["inputs"]
+    ]
+    with open_store(req.db) as store:
+        store.commit_run(
+            record,
+            registry=pl.read_parquet(merged / "registry.parquet"),
+            new_receipts=pl.read_parquet(merged / "new_receipts.parquet"),
+            new_allocations=pl.read_parquet(merged / "new_allocations.parquet"),
+            quarantine=results["quarantine"],
+            input_files=files,
+            results=_for_store(results),
+        )
+    publish(ctx)
+    totals = info["totals"]
+    return RunSummary(
+        run_id=ctx.run_id,
+        period=req.period,
+        out_dir=ctx.final,
+        report=ctx.final / "report.xlsx",
+        totals=totals,
+        files=info["inputs"],
+        start_period=info["start_period"],
+        quarantined=totals["quarantined_rows"],
+        unmatched=totals["unmatched_receipts"],
+        founding_drive=totals["founding_drive_units"],
+    )
+
+
+def _for_store(results: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The result frames as the store keeps them: quarantine goes apart, and unmatched
+    receipts keep their SPEC columns (the period and line number live in `receipts`)."""
+    from dues.store.tables import RESULT_TABLES, frame_schema
+
+    out = {}
+    for name, frame in results.items():
+        if name == "quarantine":
+            continue
+        out[name] = frame.select(
+            c
+            for c in frame.columns
+            if c in frame_schema(RESULT_TABLES[name]) or c.startswith("aging_")
+        )
+    return out
+
+
+def publish(ctx: RunContext) -> None:
+    """Replace OUT/<period>/ by the staged folder: rename the old away, rename the new in."""
+    final = ctx.final
+    old = ctx.work / "previous"
+    if final.exists():
+        os.replace(final, old)
+    os.replace(ctx.staging, final)
+    discard(ctx)
+
+
+def discard(ctx: RunContext) -> None:
+    """Remove the run's work folder (and the .work folder when it is left empty)."""
+    shutil.rmtree(ctx.work, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        ctx.work.parent.rmdir()
+
+
+def run_period(request: RunRequest) -> RunSummary:
+    """The whole monthly job as a plain function (no Prefect needed)."""
+    ctx = preflight(request)
+    try:
+        stage = ingest(ctx)
+        merged = merge_history(ctx, stage)
+        reconcile_stage(ctx, merged)
+        report_stage(ctx, merged)
+        return persist_and_publish(ctx, merged)
+    finally:
+        discard(ctx)

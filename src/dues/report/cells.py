@@ -1,0 +1,235 @@
+"""Cell values and styles: fen to yuan, text that must stay text, fills, widths.
+
+Money in yuan. A fen amount is written as `Decimal(fen).scaleb(-2)`: an exact
+decimal made by moving the decimal point, with no float arithmetic anywhere
+(`fen * 0.01` would already be off in the last bit). openpyxl serialises numbers
+with `"%.16g"`, which prints that decimal digit for digit while it has at most
+16 significant digits, i.e. below 10^14 yuan; `check_money_range` refuses
+anything larger rather than round it silently. Excel then holds the double
+nearest to that decimal, exactly what it holds when a person types the amount,
+and `#,##0.00` shows it with 2 decimals.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Final, Literal
+
+import polars as pl
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+Kind = Literal["text", "money", "bp", "rate", "date", "int", "number"]
+
+MONEY_FORMAT: Final = "#,##0.00"
+RATE_FORMAT: Final = "0.00%"
+DATE_FORMAT: Final = "yyyy-mm-dd"
+INT_FORMAT: Final = "0"
+_FORMATS: dict[Kind, str | None] = {
+    "money": MONEY_FORMAT,
+    "bp": RATE_FORMAT,
+    "rate": RATE_FORMAT,
+    "date": DATE_FORMAT,
+    "int": None,
+    "number": None,
+    "text": None,
+}
+
+# 16 significant digits of "%.16g": the largest amount in fen that prints exactly.
+MAX_EXACT_FEN: Final = 10**16 - 1
+# Excel's cell text limit.
+MAX_TEXT: Final = 32_767
+# Excel reads a cell typed as any of these as a formula; stored text must stay text.
+FORMULA_PREFIXES: Final = ("=", "+", "-", "@")
+# XML 1.0 cannot hold these control characters (openpyxl raises on them).
+ILLEGAL_CHARS: Final = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_ILLEGAL: Final = re.compile(ILLEGAL_CHARS)
+
+# Fill variants: index 0 is "no fill"; tables pick a variant per row or cell.
+NO_FILL: Final = 0
+BAD: Final = 1  # underpaid, arrears
+WARN: Final = 2  # not filed, old arrears
+GOOD: Final = 3  # credit
+BAND: Final = 4  # alternate groups
+FILLS: tuple[PatternFill | None, ...] = (
+    None,
+    PatternFill("solid", fgColor="FFC7CE"),
+    PatternFill("solid", fgColor="FFEB9C"),
+    PatternFill("solid", fgColor="C6EFCE"),
+    PatternFill("solid", fgColor="F2F2F2"),
+)
+
+HEADER_FILL: Final = PatternFill("solid", fgColor="DDEBF7")
+HEADER_ALIGN: Final = Alignment(horizontal="center", vertical="center", wrap_text=True)
+HEADER_BORDER: Final = Border(bottom=Side(style="thin"))
+BOLD: Final = Font(bold=True)
+HEADER_FONT: Final = BOLD
+TITLE_FONT: Final = Font(bold=True, size=14)
+HEADING_FONT: Final = Font(bold=True, size=12)
+
+
+def print_setup(ws: Any) -> None:
+    """Printed for the audit file: landscape, one page wide (before the first row)."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def fen_to_yuan(fen: int) -> Decimal:
+    """1234567 -> Decimal('12345.67'), exactly (see the module docstring)."""
+    return Decimal(fen).scaleb(-2)
+
+
+def bp_to_ratio(bp: int) -> Decimal:
+    """200 bp -> Decimal('0.0200'), shown as 2.00%."""
+    return Decimal(bp).scaleb(-4)
+
+
+def check_money_range(frame: pl.DataFrame, columns: list[str], table: str) -> None:
+    """Refuse amounts that "%.16g" could not print digit for digit."""
+    for col in columns:
+        if not frame[col].dtype.is_integer():
+            raise TypeError(f"{table}.{col}: money must be integer fen, got {frame[col].dtype}")
+        biggest = frame.select(pl.col(col).cast(pl.Int64).abs().max()).item()
+        if biggest is not None and biggest > MAX_EXACT_FEN:
+            raise ValueError(f"{table}.{col}: {biggest} fen is beyond exact display in Excel")
+
+
+def needs_text_cell(value: str) -> bool:
+    """Text that openpyxl or Excel could take for a formula or an error value."""
+    return value.startswith(FORMULA_PREFIXES) or value in ERROR_CODES
+
+
+def text_cell(ws: Any, value: str, *, font: Font | None = None) -> Any:
+    """A cell that holds `value` as a literal string whatever it starts with."""
+    cell = WriteOnlyCell(ws, _ILLEGAL.sub("\ufffd", value)[:MAX_TEXT])
+    cell.data_type = "s"  # after the value: binding "=..." would make it a formula
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def header_cells(ws: Any, labels: list[str]) -> list[Any]:
+    cells = []
+    for label in labels:
+        cell = text_cell(ws, label, font=HEADER_FONT)
+        cell.fill = HEADER_FILL
+        cell.alignment = HEADER_ALIGN
+        cell.border = HEADER_BORDER
+        cells.append(cell)
+    return cells
+
+
+def styled(ws: Any, value: Any, kind: Kind, *, font: Font | None = None) -> Any:
+    """One formatted cell for the small sheets (overview, run info)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return text_cell(ws, value, font=font)
+    if kind == "money":
+        value = fen_to_yuan(value)
+    elif kind == "bp":
+        value = bp_to_ratio(value)
+    cell = WriteOnlyCell(ws, value)
+    fmt = _FORMATS[kind]
+    if fmt:
+        cell.number_format = fmt
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one frame column is shown: its header, kind and width."""
+
+    name: str
+    header: str
+    kind: Kind
+    width: float
+
+
+def _convert(kind: Kind) -> Callable[[Any], Any] | None:
+    if kind == "money":
+        return fen_to_yuan
+    if kind == "bp":
+        return bp_to_ratio
+    return None
+
+
+class RowMaker:
+    """Turns a row of plain values into what `WriteOnlyWorksheet.append` takes.
+
+    Styled cells come from one reusable template per (column, fill): openpyxl
+    writes each appended cell out before the next row is built, so refilling a
+    template is safe and saves building ~20 cell objects per row (1.2M rows).
+    Unstyled text goes in as a plain value unless it could read as a formula.
+    """
+
+    def __init__(self, ws: Any, columns: list[Column]) -> None:
+        self._ws = ws
+        self._columns = columns
+        self._convert = [_convert(c.kind) for c in columns]
+        self._templates: dict[tuple[int, int], Any] = {}
+
+    def _template(self, index: int, fill: int) -> Any:
+        key = (index, fill)
+        cell = self._templates.get(key)
+        if cell is None:
+            cell = WriteOnlyCell(self._ws)
+            fmt = _FORMATS[self._columns[index].kind]
+            if fmt:
+                cell.number_format = fmt
+            if FILLS[fill] is not None:
+                cell.fill = FILLS[fill]
+            self._templates[key] = cell
+        return cell
+
+    def row(self, values: tuple[Any, ...], fills: tuple[int, ...]) -> list[Any]:
+        out: list[Any] = []
+        for i, value in enumerate(values):
+            conv = self._convert[i]
+            if conv is not None and value is not None:
+                value = conv(value)
+            fill = fills[i]
+            if fill == NO_FILL and _FORMATS[self._columns[i].kind] is None:
+                if isinstance(value, str) and needs_text_cell(value):
+                    value = text_cell(self._ws, value)
+                out.append(value)
+                continue
+            cell = self._template(i, fill)
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"
+            out.append(cell)
+        return out
+
+
+def display_width(text: str) -> int:
+    """Columns a text needs: CJK and full-width characters take two."""
+    return sum(2 if ord(ch) >= 0x1100 else 1 for ch in text)
+
+
+def shown(value: Any, kind: Kind) -> str:
+    """The text Excel will display for a value (for column widths only)."""
+    if value is None:
+        return ""
+    if kind == "money":
+        return f"{fen_to_yuan(value):,.2f}"
+    if kind in ("bp", "rate"):
+        return "100.00%"
+    if isinstance(value, date | datetime):
+        return "2026-01-01"
+    return str(value)
+
+
+def column_width(header: str, samples: list[Any], kind: Kind) -> float:
+    """Wide enough for the header and the sampled values, within 8..60 characters."""
+    widest = max([display_width(header), *(display_width(shown(v, kind)) for v in samples)])
+    return float(min(max(widest + 2, 8), 60))

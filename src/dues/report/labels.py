@@ -1,0 +1,253 @@
+"""Every word the auditors' workbook shows, in Chinese and English.
+
+The pipeline speaks in English column names and enum codes (SPEC §5); the
+workbook is read by finance staff and auditors, so each code gets a label here
+and nowhere else. A column or value without a label is written under its code,
+never dropped: a new upstream column shows up in the workbook rather than
+vanishing from it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["zh", "en"]
+
+# Sheet keys in workbook order; the keys of `tables` are among them.
+SHEETS: dict[str, tuple[str, str]] = {
+    "overview": ("概览", "Overview"),
+    "reconciliation": ("对账明细", "Reconciliation"),
+    "arrears": ("欠缴账龄", "Arrears aging"),
+    "founding_drive": ("建会推动", "Founding drive"),
+    "prep_returns": ("筹备金返还", "Prep fund returns"),
+    "unmatched": ("未匹配税票", "Unmatched receipts"),
+    "quarantine": ("隔离记录", "Quarantine"),
+    "run_info": ("运行信息", "Run info"),
+}
+
+# The input frames and their columns in sheet order (SPEC §5 and the writer's contract).
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "reconciliation": (
+        "period", "uscc", "name", "jurisdiction", "unit_type", "channel", "union_status",
+        "fund", "rate_bp", "wage_base_fen", "base_source", "expected_fen", "paid_dues_fen",
+        "paid_prep_fen", "allocated_fen", "paid_fen", "variance_fen", "status",
+        "fund_mismatch", "channel_mismatch", "due_date", "days_past_due",
+    ),
+    "arrears": (
+        "uscc", "name", "jurisdiction", "arrears_fen", "credit_fen", "months_outstanding",
+        "oldest_period", "aging_0_30_fen", "aging_31_90_fen", "aging_91_180_fen",
+        "aging_181_365_fen", "aging_over_365_fen",
+    ),
+    "founding_drive": (
+        "jurisdiction", "tier", "uscc", "name", "employees", "union_kind",
+        "prep_paid_12m_fen", "arrears_fen",
+    ),
+    "prep_returns": ("uscc", "name", "union_founded", "returnable_fen"),
+    "unmatched": ("source_file", "source_row", "receipt_no", "uscc", "taxpayer_name", "amount_fen"),
+    "quarantine": ("source_file", "source_row", "column", "reason", "raw"),
+    "indicators": (
+        "level", "jurisdiction", "year", "tax_expected_fen", "tax_collected_fen",
+        "tax_collection_rate", "fiscal_expected_fen", "fiscal_collected_fen",
+        "fiscal_collection_rate", "tax_units", "tax_units_tier1", "organized_tier1",
+        "founding_rate_tier1", "organized_tax_units", "founding_rate_all",
+        "employees_organized", "members_organized", "membership_rate",
+    ),
+}  # fmt: skip
+
+# Money columns end in `_fen` in the data but are shown in yuan, so their labels say 元.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "period": ("所属期", "Period"),
+    "uscc": ("统一社会信用代码", "USCC"),
+    "name": ("单位名称", "Unit name"),
+    "jurisdiction": ("管理工会", "Jurisdiction"),
+    "unit_type": ("单位类型", "Unit type"),
+    "channel": ("征收渠道", "Channel"),
+    "union_status": ("建会状态", "Union status"),
+    "fund": ("应缴款项", "Fund"),
+    "rate_bp": ("费率", "Rate"),
+    "wage_base_fen": ("工资基数(元)", "Wage base (yuan)"),
+    "base_source": ("基数来源", "Base source"),
+    "expected_fen": ("应缴金额(元)", "Expected (yuan)"),
+    "paid_dues_fen": ("实缴工会经费(元)", "Paid as dues (yuan)"),
+    "paid_prep_fen": ("实缴筹备金(元)", "Paid as preparatory fund (yuan)"),
+    "allocated_fen": ("财政划拨(元)", "Allocated (yuan)"),
+    "paid_fen": ("实缴金额(元)", "Paid (yuan)"),
+    "variance_fen": ("差额(元)", "Variance (yuan)"),
+    "status": ("状态", "Status"),
+    "fund_mismatch": ("错缴款项", "Fund mismatch"),
+    "channel_mismatch": ("错缴渠道", "Channel mismatch"),
+    "due_date": ("缴款期限", "Due date"),
+    "days_past_due": ("逾期天数", "Days past due"),
+    "arrears_fen": ("欠缴金额(元)", "Arrears (yuan)"),
+    "credit_fen": ("多缴金额(元)", "Credit (yuan)"),
+    "months_outstanding": ("欠缴月数", "Months outstanding"),
+    "oldest_period": ("最早欠缴所属期", "Oldest period"),
+    "aging_0_30_fen": ("账龄0-30天(元)", "Aged 0-30 days (yuan)"),
+    "aging_31_90_fen": ("账龄31-90天(元)", "Aged 31-90 days (yuan)"),
+    "aging_91_180_fen": ("账龄91-180天(元)", "Aged 91-180 days (yuan)"),
+    "aging_181_365_fen": ("账龄181-365天(元)", "Aged 181-365 days (yuan)"),
+    "aging_over_365_fen": ("账龄365天以上(元)", "Aged over 365 days (yuan)"),
+    "employees": ("职工人数", "Employees"),
+    "union_kind": ("建会形式", "Union kind"),
+    "tier": ("推动档次", "Tier"),
+    "prep_paid_12m_fen": ("近12个月已缴筹备金(元)", "Prep fund paid, last 12 months (yuan)"),
+    "union_founded": ("建会日期", "Union founded"),
+    "returnable_fen": ("可返还筹备金(元)", "Returnable (yuan)"),
+    "source_file": ("来源文件", "Source file"),
+    "source_row": ("来源行号", "Source row"),
+    "receipt_no": ("电子税票号码", "Receipt no."),
+    "taxpayer_name": ("纳税人名称", "Taxpayer name"),
+    "amount_fen": ("税票金额(元)", "Amount (yuan)"),
+    "column": ("字段", "Column"),
+    "reason": ("原因代码", "Reason code"),
+    "raw": ("原始数据", "Raw values"),
+    "level": ("层级", "Level"),
+    "year": ("年度", "Year"),
+    "tax_expected_fen": ("税务应缴(元)", "Tax expected (yuan)"),
+    "tax_collected_fen": ("税务实缴(元)", "Tax collected (yuan)"),
+    "tax_collection_rate": ("税务到位率", "Tax collection rate"),
+    "fiscal_expected_fen": ("财政应缴(元)", "Fiscal expected (yuan)"),
+    "fiscal_collected_fen": ("财政实缴(元)", "Fiscal collected (yuan)"),
+    "fiscal_collection_rate": ("财政到位率", "Fiscal collection rate"),
+    "tax_units": ("税务渠道单位数", "Tax-channel units"),
+    "tax_units_tier1": ("一档单位数", "Tier-1 units"),
+    "organized_tier1": ("一档已建会", "Tier-1 organized"),
+    "founding_rate_tier1": ("组建率(一档)", "Founding rate (tier 1)"),
+    "organized_tax_units": ("已建会单位数", "Organized units"),
+    "founding_rate_all": ("组建率(全部)", "Founding rate (all)"),
+    "employees_organized": ("已建会单位职工数", "Employees, organized units"),
+    "members_organized": ("会员人数", "Members"),
+    "membership_rate": ("入会率", "Membership rate"),
+    # run.json input records (运行信息)
+    "file": ("文件", "File"),
+    "kind": ("类型", "Kind"),
+    "sha256": ("SHA-256", "SHA-256"),
+    "encoding": ("编码", "Encoding"),
+    "header_row": ("表头行", "Header row"),
+    "rows_read": ("读入行数", "Rows read"),
+    "rows_accepted": ("接受行数", "Rows accepted"),
+    "rows_quarantined": ("隔离行数", "Rows quarantined"),
+    "rows_duplicate": ("重复行数", "Duplicate rows"),
+    "money_read_fen": ("读入金额(元)", "Money read (yuan)"),
+    "money_accepted_fen": ("接受金额(元)", "Money accepted (yuan)"),
+    "money_quarantined_fen": ("隔离金额(元)", "Money quarantined (yuan)"),
+    "money_duplicate_fen": ("重复金额(元)", "Money in duplicates (yuan)"),
+    "rows_conserved": ("行数守恒", "Rows conserved"),
+    "money_conserved": ("金额守恒", "Money conserved"),
+    "totals_check": ("合计行核对", "Totals-row check"),
+    "totals_fen": ("合计行金额(元)", "Totals row (yuan)"),
+}
+
+# Enum columns and the enum each one holds.
+COLUMN_ENUM: dict[str, str] = {
+    "unit_type": "unit_type",
+    "channel": "channel",
+    "union_status": "union_kind",
+    "union_kind": "union_kind",
+    "fund": "fund",
+    "base_source": "base_source",
+    "status": "status",
+    "level": "level",
+    "kind": "kind",
+}
+
+VALUES: dict[str, dict[str, tuple[str, str]]] = {
+    "status": {
+        "matched": ("已对平", "matched"),
+        "underpaid": ("少缴", "underpaid"),
+        "overpaid": ("多缴", "overpaid"),
+        "not_filed": ("未申报", "not filed"),
+        "not_due": ("未到期", "not due"),
+    },
+    "fund": {"dues": ("工会经费", "dues"), "preparatory": ("工会筹备金", "preparatory fund")},
+    "channel": {"tax": ("税务代收", "tax"), "fiscal": ("财政划拨", "fiscal")},
+    "base_source": {
+        "declared": ("申报", "declared"),
+        "estimated_last": ("按上月估算", "estimated (last month)"),
+        "registry": ("按名录估算", "estimated (registry)"),
+        "unknown": ("未知", "unknown"),
+    },
+    "union_kind": {
+        "own": ("单独建会", "own union"),
+        "joint": ("联合工会", "joint union"),
+        "none": ("未建会", "no union"),
+    },
+    "unit_type": {
+        "enterprise": ("企业", "enterprise"),
+        "enterprise_institution": ("企业化管理事业单位", "enterprise-managed institution"),
+        "government_organ": ("党政机关", "government organ"),
+        "public_institution": ("事业单位", "public institution"),
+        "social_org": ("社会组织", "social organisation"),
+        "other": ("其他", "other"),
+    },
+    "level": {"jurisdiction": ("管理工会", "jurisdiction"), "county": ("全县", "county")},
+    "kind": {
+        "registry": ("单位名录", "registry"),
+        "collections": ("税务代收明细", "collections"),
+        "allocations": ("财政划拨明细", "allocations"),
+    },
+    "bool": {"true": ("是", "yes"), "false": ("否", "no")},
+}
+
+# Free text of the overview and run-info sheets.
+TEXT: dict[str, tuple[str, str]] = {
+    "title": ("工会经费对账报告", "Union dues reconciliation report"),
+    "period": ("所属期", "Period"),
+    "as_of": ("截至日期", "As of"),
+    "run_id": ("运行编号", "Run id"),
+    "totals": ("汇总(对账期间全部单位月份)", "Totals (all reconciled unit-months)"),
+    "item": ("项目", "Item"),
+    "value": ("数值", "Value"),
+    "expected": ("应缴合计(元)", "Expected (yuan)"),
+    "expected_not_due": ("其中：未到期应缴(元)", "of which not yet due (yuan)"),
+    "collected": ("实缴合计(元)", "Collected (yuan)"),
+    "arrears": ("欠缴合计(元)", "Arrears (yuan)"),
+    "credit": ("多缴合计(元)", "Credit (yuan)"),
+    "unmatched": ("未匹配税票金额(元)", "Unmatched receipts (yuan)"),
+    "returnable": ("可返还筹备金(元)", "Returnable prep fund (yuan)"),
+    "founding_units": ("待推动建会单位数", "Units for the founding drive"),
+    "quarantined_rows": ("隔离记录行数", "Quarantined rows"),
+    "by_channel": (
+        "分渠道到位率（{year}年，截至所属期）",
+        "Collection rate by channel ({year} to date)",
+    ),
+    "channel": ("渠道", "Channel"),
+    "rate": ("到位率", "Collection rate"),
+    "all_channels": ("合计", "All channels"),
+    "by_jurisdiction": (
+        "各管理工会指标(本年度截至所属期)",
+        "Indicators by jurisdiction (year to date)",
+    ),
+    "chart": ("各管理工会到位率", "Collection rate by jurisdiction"),
+    "run": ("运行", "Run"),
+    "start_period": ("起始所属期", "Start period"),
+    "started_at": ("开始时间", "Started at"),
+    "finished_at": ("结束时间", "Finished at"),
+    "code_version": ("代码版本", "Code version"),
+    "config_hash": ("配置哈希", "Config hash"),
+    "inputs": ("输入文件", "Input files"),
+    "run_totals": ("运行合计", "Run totals"),
+    "name": ("名称", "Name"),
+}
+
+
+def pick(pair: tuple[str, str], lang: Lang) -> str:
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def sheet_name(key: str, lang: Lang) -> str:
+    return pick(SHEETS[key], lang)
+
+
+def column_label(column: str, lang: Lang) -> str:
+    pair = COLUMNS.get(column)
+    return pick(pair, lang) if pair else column
+
+
+def text(key: str, lang: Lang) -> str:
+    return pick(TEXT[key], lang)
+
+
+def value_labels(enum: str, lang: Lang) -> dict[str, str]:
+    """code -> label of one enum; codes missing here are shown as they are."""
+    return {code: pick(pair, lang) for code, pair in VALUES[enum].items()}

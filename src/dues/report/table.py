@@ -1,0 +1,214 @@
+"""One frame as one or more streamed sheets: header, typed cells, fills, filter.
+
+Sheets are written in openpyxl's write-only mode, a row at a time, so a
+1.2M-row reconciliation costs no more memory than a small one. A frame longer
+than `max_rows` data rows continues on `名称(2)`, `名称(3)`, … (Excel stops at
+1,048,576 rows, header included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import polars as pl
+from openpyxl.utils import get_column_letter
+
+from dues.report import cells
+from dues.report.cells import BAD, BAND, GOOD, NO_FILL, WARN, Column, Kind, RowMaker
+from dues.report.labels import (
+    COLUMN_ENUM,
+    TABLE_COLUMNS,
+    Lang,
+    column_label,
+    sheet_name,
+    value_labels,
+)
+
+EXCEL_MAX_DATA_ROWS = 1_048_575
+_SLICE_ROWS = 50_000  # rows converted to Python at a time: bounded memory, few calls
+_WIDTH_SAMPLE = 500  # rows looked at for column widths (the head: deterministic)
+_ROW_FILL = "*"  # key of a fill that colours every cell of the row
+
+# Which columns stay visible when scrolling right, besides the header row.
+_FROZEN_COLUMNS = {"reconciliation": 3, "arrears": 2, "founding_drive": 2}
+
+
+def _over_zero(column: str, fill: int) -> pl.Expr:
+    return pl.when(pl.col(column) > 0).then(fill).otherwise(NO_FILL)
+
+
+def _fills(key: str) -> dict[str, pl.Expr]:
+    """Fill variant per row (`*`) or per cell: what an auditor must not miss."""
+    match key:
+        case "reconciliation":
+            status = pl.col("status")
+            return {
+                _ROW_FILL: pl.when(status == "underpaid")
+                .then(BAD)
+                .when(status == "not_filed")
+                .then(WARN)
+                .otherwise(NO_FILL)
+            }
+        case "arrears":
+            marks = {"arrears_fen": _over_zero("arrears_fen", BAD)}
+            for col in TABLE_COLUMNS["arrears"]:
+                if col.startswith("aging_"):
+                    # The youngest bucket is a reminder, not yet a problem.
+                    marks[col] = _over_zero(col, WARN if col == "aging_0_30_fen" else BAD)
+            marks["credit_fen"] = _over_zero("credit_fen", GOOD)
+            return marks
+        case "founding_drive":
+            # Alternate a light band per jurisdiction so its units read as one group.
+            group = pl.col("jurisdiction").rle_id() % 2
+            return {_ROW_FILL: pl.when(group == 1).then(BAND).otherwise(NO_FILL)}
+        case _:
+            return {}
+
+
+def _sorted(key: str, frame: pl.DataFrame) -> pl.DataFrame:
+    if key == "founding_drive":
+        # Visit lists go out per jurisdiction, most urgent tier first, big units first.
+        return frame.sort(
+            ["jurisdiction", "tier", "employees", "uscc"],
+            descending=[False, False, True, False],
+            nulls_last=True,
+            maintain_order=True,
+        )
+    return frame
+
+
+def _kind(name: str, dtype: pl.DataType) -> Kind:
+    if name.endswith("_fen"):
+        return "money"
+    if name.endswith("_bp"):
+        return "bp"
+    if dtype.is_float():
+        return "rate" if name.endswith("_rate") else "number"
+    if dtype == pl.Date:
+        return "date"
+    if dtype.is_integer():
+        return "int"
+    return "text"
+
+
+def _value_expr(name: str, dtype: pl.DataType, kind: Kind, lang: Lang) -> pl.Expr:
+    col = pl.col(name)
+    if dtype == pl.Boolean:
+        labels = value_labels("bool", lang)
+        return col.replace_strict(
+            {True: labels["true"], False: labels["false"]}, return_dtype=pl.String
+        )
+    if kind != "text":
+        return col
+    if dtype != pl.String:
+        col = col.cast(pl.String)
+    if name in COLUMN_ENUM:
+        # Unknown codes pass through as they are: visible, never blanked.
+        col = col.replace(value_labels(COLUMN_ENUM[name], lang))
+    # XML cannot carry control characters; Excel cannot hold more than 32,767.
+    return col.str.replace_all(cells.ILLEGAL_CHARS, "\ufffd").str.slice(0, cells.MAX_TEXT)
+
+
+def require_columns(key: str, frame: pl.DataFrame) -> None:
+    missing = [c for c in TABLE_COLUMNS[key] if c not in frame.columns]
+    if missing:
+        raise ValueError(f"table {key!r} lacks column(s) {missing}; it has {frame.columns}")
+
+
+def plan(key: str, frame: pl.DataFrame, lang: Lang) -> tuple[pl.DataFrame, list[Column], int]:
+    """The frame as display values (plus trailing fill columns), its columns, and n values."""
+    require_columns(key, frame)
+    # Columns beyond the contract are shown after it, under their own names.
+    names = [*TABLE_COLUMNS[key], *(c for c in frame.columns if c not in TABLE_COLUMNS[key])]
+    frame = _sorted(key, frame)
+    kinds = {n: _kind(n, frame.schema[n]) for n in names}
+    cells.check_money_range(frame, [n for n in names if kinds[n] == "money"], key)
+
+    fills = _fills(key)
+    fill_names = [f"__fill_{i}" for i in range(len(fills))]
+    shown = frame.select(
+        *(_value_expr(n, frame.schema[n], kinds[n], lang) for n in names),
+        *(expr.cast(pl.Int8).alias(f) for expr, f in zip(fills.values(), fill_names, strict=True)),
+    )
+    sample = shown.head(_WIDTH_SAMPLE)
+    columns = []
+    for n in names:
+        header = column_label(n, lang)
+        width = cells.column_width(header, sample[n].to_list(), kinds[n])
+        columns.append(Column(n, header, kinds[n], width))
+    return shown, columns, len(names)
+
+
+def _fill_index(key: str, columns: list[Column]) -> list[int]:
+    """For each shown column, which trailing fill column colours it (-1: none)."""
+    fills = list(_fills(key))
+    out: list[int] = []
+    for c in columns:
+        if c.name in fills:
+            out.append(fills.index(c.name))
+        elif _ROW_FILL in fills:
+            out.append(fills.index(_ROW_FILL))
+        else:
+            out.append(-1)
+    return out
+
+
+def _rows(shown: pl.DataFrame) -> Iterator[tuple[Any, ...]]:
+    for part in shown.iter_slices(_SLICE_ROWS):
+        yield from part.iter_rows()
+
+
+def _new_sheet(wb: Any, title: str, columns: list[Column], freeze_cols: int) -> Any:
+    ws = wb.create_sheet(title)
+    # Widths and panes must be set before the first row: write-only sheets stream.
+    for i, c in enumerate(columns, 1):
+        ws.column_dimensions[get_column_letter(i)].width = c.width
+    ws.freeze_panes = f"{get_column_letter(freeze_cols + 1)}2"
+    cells.print_setup(ws)
+    ws.print_title_rows = "1:1"  # the header on every printed page
+    ws.append(cells.header_cells(ws, [c.header for c in columns]))
+    return ws
+
+
+def _close_sheet(ws: Any, n_columns: int, n_rows: int) -> None:
+    ws.auto_filter.ref = f"A1:{get_column_letter(n_columns)}{n_rows + 1}"
+
+
+def write_table(
+    wb: Any, key: str, frame: pl.DataFrame, lang: Lang, max_rows: int = EXCEL_MAX_DATA_ROWS
+) -> list[str]:
+    """Write `frame` as sheet(s) `key` of the write-only workbook; returns the sheet titles."""
+    if not 1 <= max_rows <= EXCEL_MAX_DATA_ROWS:
+        raise ValueError(f"max_rows_per_sheet must be 1..{EXCEL_MAX_DATA_ROWS}, got {max_rows}")
+    shown, columns, n = plan(key, frame, lang)
+    fill_index = _fill_index(key, columns)
+    no_fill = (NO_FILL,) * n
+    fill_cache: dict[tuple[Any, ...], tuple[int, ...]] = {}
+    freeze = _FROZEN_COLUMNS.get(key, 0)
+    base = sheet_name(key, lang)
+
+    titles = [base]
+    ws = _new_sheet(wb, base, columns, freeze)
+    maker = RowMaker(ws, columns)
+    in_sheet = 0
+    for row in _rows(shown):
+        if in_sheet == max_rows:
+            _close_sheet(ws, n, in_sheet)
+            titles.append(f"{base}({len(titles) + 1})")
+            ws = _new_sheet(wb, titles[-1], columns, freeze)
+            maker = RowMaker(ws, columns)
+            in_sheet = 0
+        marks = row[n:]
+        fills = fill_cache.get(marks)
+        if fills is None:
+            fills = (
+                no_fill
+                if not marks
+                else tuple((marks[k] or NO_FILL) if k >= 0 else NO_FILL for k in fill_index)
+            )
+            fill_cache[marks] = fills
+        ws.append(maker.row(row[:n], fills))
+        in_sheet += 1
+    _close_sheet(ws, n, in_sheet)
+    return titles

@@ -1,0 +1,23 @@
+"""The ledger: every run's inputs, accepted lines and results, in SQLite or PostgreSQL.
+
+    with open_store(url) as store:
+        stored = store.load_receipts(exclude_period=run.period)
+        ...
+        store.commit_run(run, registry=..., new_receipts=..., ...)
+
+See ``dues.store.store`` for what re-running a period does.
+"""
+
+from dues.store.engine import StoreError, default_url
+from dues.store.store import InputFileRecord, RunRecord, Store, open_store
+from dues.store.tables import RESULT_KINDS
+
+__all__ = [
+    "RESULT_KINDS",
+    "InputFileRecord",
+    "RunRecord",
+    "Store",
+    "StoreError",
+    "default_url",
+    "open_store",
+]

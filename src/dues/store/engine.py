@@ -1,0 +1,180 @@
+"""Opening a ledger database: URL defaults, per-backend settings, migrations, errors.
+
+Every failure here reaches the user as one ``StoreError`` line naming the
+database (password masked) and the cause, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+
+# Execution option read by the SQLite "begin" hook below.
+SQLITE_BEGIN_OPTION = "dues_sqlite_begin"
+_MIGRATIONS = "dues:migrations"
+# Any constant will do: it only has to be the same for every dues process.
+_PG_MIGRATION_LOCK = 0x64756573  # "dues"
+
+
+class StoreError(RuntimeError):
+    """The ledger database could not be opened, read or written; the message is one line."""
+
+
+def default_url() -> str:
+    """The embedded ledger: ``var/dues.db`` under the working directory."""
+    return f"sqlite:///{Path.cwd() / 'var' / 'dues.db'}"
+
+
+def masked(url: str | URL) -> str:
+    """``url`` fit for messages and logs: the password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<unparseable database URL>"
+
+
+def describe(error: BaseException, url: str | URL | None = None) -> str:
+    """One line saying why ``error`` happened, without SQL, parameters or passwords."""
+    cause: BaseException = error
+    # SQLAlchemy wraps the driver's error with the statement and its
+    # parameters, which can be megabytes long; the driver's text is the reason.
+    if isinstance(error, sa.exc.DBAPIError) and error.orig is not None:
+        cause = error.orig
+    text = " ".join(str(cause).split()) or type(cause).__name__
+    try:
+        password = make_url(url).password if url is not None else None
+    except sa.exc.ArgumentError:  # the URL itself is what failed
+        password = None
+    if password:
+        text = text.replace(str(password), "***")
+    return text
+
+
+def create_store_engine(url: str, *, timeout_s: float) -> sa.Engine:
+    """An engine for ``url`` with the settings the ledger relies on for its backend."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, timeout_s)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        # COPY sends UTF-8 bytes; an unreachable host must fail, not hang.
+        connect_args = {"client_encoding": "utf8", "connect_timeout": max(2, round(timeout_s))}
+        connect_args = {k: v for k, v in connect_args.items() if k not in parsed.query}
+    return sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL, timeout_s: float) -> sa.Engine:
+    database = url.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if not in_memory:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    connect_args = {} if "timeout" in url.query else {"timeout": timeout_s}
+    engine = sa.create_engine(url, connect_args=connect_args)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy emit BEGIN itself (below): Python 3.11's sqlite3
+        # otherwise starts transactions late and never around DDL, which
+        # would make migrations and commit_run non-atomic.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            if not in_memory:
+                # WAL lets readers work while a run is being written.
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        # Writers ask for IMMEDIATE so the write lock is taken (with the busy
+        # timeout) up front; a deferred transaction that reads first and then
+        # writes fails at once when another writer got in between.
+        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def writing(conn: sa.Connection) -> sa.Connection:
+    """``conn`` set up for a write transaction (only SQLite needs telling)."""
+    return conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", _MIGRATIONS)
+    return config
+
+
+def upgrade_to_head(engine: sa.Engine) -> None:
+    """Create the schema, or bring it up to this version of dues; a no-op at head."""
+    config = _alembic_config()
+    scripts = ScriptDirectory.from_config(config)
+    head = scripts.get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current == head:
+        return
+    if current is not None and not _known_revision(scripts, current):
+        raise StoreError(
+            f"database schema is at revision {current}, newer than this version of dues "
+            f"knows (head {head}); upgrade dues"
+        )
+    with writing(engine.connect()) as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild tables (copy, drop, rename), which a
+            # foreign key to them would veto; SQLite only lets this switch
+            # change outside a transaction. Checked before commit instead.
+            _driver_execute(conn, "PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                if not sqlite:
+                    # Two processes opening an empty database at once must not
+                    # both create the tables; the loser waits, then finds them.
+                    conn.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+                    )
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+                if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first():
+                    raise StoreError("a migration left rows that break a foreign key")
+        finally:
+            if sqlite:
+                _driver_execute(conn, "PRAGMA foreign_keys=ON")
+
+
+def _driver_execute(conn: sa.Connection, statement: str) -> None:
+    # Straight to sqlite3, so SQLAlchemy does not open a transaction first.
+    raw = conn.connection.driver_connection
+    if raw is not None:
+        raw.execute(statement)
+
+
+def _known_revision(scripts: ScriptDirectory, revision: str) -> bool:
+    try:
+        return scripts.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def check_period(period: str) -> None:
+    """Raise StoreError unless ``period`` is a month written ``YYYY-MM``."""
+    if not _PERIOD.fullmatch(period):
+        raise StoreError(f"period must be written YYYY-MM, got {period!r}")

@@ -1,0 +1,99 @@
+"""Fitting callers' frames to the ledger tables, and stored rows back to frames."""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+import sqlalchemy as sa
+
+from dues.store import tables as t
+from dues.store.bulk import read_frame
+from dues.store.engine import StoreError
+
+_AGING_COLUMN = re.compile(r"aging_(.+)_fen")
+
+
+def conform(frame: pl.DataFrame, table: sa.Table, what: str) -> pl.DataFrame:
+    """``frame`` with exactly ``table``'s contract columns and dtypes, or StoreError."""
+    expected = t.frame_schema(table)
+    missing = [name for name in expected if name not in frame.schema]
+    unexpected = [name for name in frame.schema if name not in expected]
+    if missing or unexpected:
+        raise StoreError(f"{what}: missing columns {missing}, unexpected columns {unexpected}")
+    casts: list[pl.Expr] = []
+    for name, dtype in expected.items():
+        have = frame.schema[name]
+        if have == dtype:
+            continue
+        # Only lossless widening: an all-null column, or a count that came out
+        # of polars as UInt32. Anything else is a caller's bug worth seeing.
+        if have == pl.Null or (have.is_integer() and dtype == pl.Int64):
+            casts.append(pl.col(name).cast(dtype, strict=True))
+        else:
+            raise StoreError(f"{what}: column {name} is {have}, expected {dtype}")
+    try:
+        return frame.select(list(expected)).with_columns(casts)
+    except pl.exceptions.PolarsError as error:
+        raise StoreError(f"{what}: {' '.join(str(error).split())}") from error
+
+
+def caller_view(frame: pl.DataFrame, table: sa.Table) -> pl.DataFrame:
+    """Stored rows as a caller's frame: contract columns, in key order.
+
+    Sorting here rather than in SQL gives byte order on every backend, where
+    ORDER BY would follow each server's collation.
+    """
+    return frame.sort(t.row_order(table)).select(list(t.frame_schema(table)))
+
+
+def check_kind(kind: str) -> sa.Table:
+    """The table of result ``kind``, or StoreError."""
+    table = t.RESULT_TABLES.get(kind)
+    if table is None:
+        hint = "; quarantine rows go in commit_run(quarantine=...)" if kind == "quarantine" else ""
+        raise StoreError(f"unknown result kind {kind!r} (known: {', '.join(t.RESULT_KINDS)}){hint}")
+    return table
+
+
+def result_parts(kind: str, frame: pl.DataFrame) -> list[tuple[sa.Table, pl.DataFrame]]:
+    """The rows to insert for one result frame, per table."""
+    table = check_kind(kind)
+    what = f"results[{kind!r}]"
+    if table is not t.result_arrears:
+        return [(table, conform(frame, table, what))]
+    aging = [name for name in frame.columns if _AGING_COLUMN.fullmatch(name)]
+    for name in aging:
+        if not frame.schema[name].is_integer():
+            raise StoreError(f"{what}: column {name} is {frame.schema[name]}, expected Int64")
+    if not aging:
+        return [(table, conform(frame, table, what))]
+    long = (
+        frame.select(pl.col("uscc"), pl.col(aging).cast(pl.Int64))
+        .unpivot(on=aging, index="uscc", variable_name="column", value_name="aging_fen")
+        .with_columns(
+            bucket_no=pl.col("column").replace_strict(
+                {name: number for number, name in enumerate(aging, 1)}, return_dtype=pl.Int64
+            ),
+            bucket=pl.col("column").str.extract(_AGING_COLUMN.pattern),
+        )
+        .drop("column")
+    )
+    return [
+        (table, conform(frame.drop(aging), table, what)),
+        (t.result_arrears_aging, conform(long, t.result_arrears_aging, what)),
+    ]
+
+
+def load_result(conn: sa.Connection, kind: str, period: str) -> pl.DataFrame:
+    """The stored ``kind`` frame of ``period``, as it was given to commit_run."""
+    table = check_kind(kind)
+    frame = caller_view(read_frame(conn, table, table.c.run_period == period), table)
+    if table is not t.result_arrears:
+        return frame
+    aging = t.result_arrears_aging
+    long = caller_view(read_frame(conn, aging, aging.c.run_period == period), aging)
+    buckets = long.select("bucket_no", "bucket").unique().sort("bucket_no")["bucket"].to_list()
+    wide = long.pivot(on="bucket", on_columns=buckets, index="uscc", values="aging_fen")
+    wide = wide.rename({bucket: f"aging_{bucket}_fen" for bucket in buckets})
+    return frame.join(wide, on="uscc", how="left", validate="1:1", maintain_order="left")

@@ -1,0 +1,302 @@
+"""The ledger store: what every run reads from and commits to.
+
+Re-running a period (SPEC §5: idempotent, corrected inputs replace) works like
+this. Each receipt line, allocation, quarantine row, registry snapshot, input
+file and result row belongs to the run that stored it. ``commit_run`` for
+period P, in one transaction:
+
+1. inserts the new run as ``completed``;
+2. deletes every row belonging to earlier ``completed`` runs of P, and marks
+   those runs ``superseded`` (their ``runs`` row stays, for the audit trail);
+3. inserts the new run's rows.
+
+So the caller must judge duplicates against the store *without* the rows of
+earlier runs of P — ``load_receipts(exclude_period=P)`` — and pass every line
+of its inputs that is not stored by another period as ``new_receipts``. Then
+running P twice on the same inputs leaves the same ledger, and corrected
+inputs replace P's lines instead of adding to them. Lines first stored by P
+and seen again by a later period Q were duplicates in Q and live only in P: if
+a re-run of P drops them, Q's results are stale and Q should be re-run too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from types import TracebackType
+from typing import Any, Self
+
+import polars as pl
+import sqlalchemy as sa
+from alembic.util import CommandError
+
+from dues.store import tables as t
+from dues.store.bulk import insert_frame, read_frame
+from dues.store.engine import (
+    StoreError,
+    check_period,
+    create_store_engine,
+    default_url,
+    describe,
+    masked,
+    upgrade_to_head,
+    writing,
+)
+from dues.store.frames import caller_view, conform, load_result, result_parts
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One period run, as written to the ``runs`` table and run.json."""
+
+    run_id: str
+    period: str  # YYYY-MM
+    as_of: date
+    started_at: datetime  # timezone-aware
+    finished_at: datetime  # timezone-aware
+    code_version: str
+    config_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class InputFileRecord:
+    """One input file of a run with its conservation counts (SPEC §3)."""
+
+    file_name: str  # no directory, as in the frames' source_file
+    kind: str  # registry | collections | allocations
+    sha256: str
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    rows_duplicate: int
+    money_read_fen: int
+    money_accepted_fen: int
+    money_quarantined_fen: int
+    money_duplicate_fen: int
+
+
+_RUNS_SCHEMA = t.frame_schema(t.runs, with_store_owned=True)
+
+
+class Store:
+    """The ledger database. Create with ``open_store``; close when done."""
+
+    def __init__(self, engine: sa.Engine, url: str) -> None:
+        self._engine = engine
+        self._url = url
+        self._dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
+
+    @property
+    def url(self) -> str:
+        """The database URL with the password masked."""
+        return masked(self._url)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release every database connection; safe to call twice."""
+        self._engine.dispose()
+
+    @contextmanager
+    def _transaction(self, action: str, *, write: bool = False) -> Iterator[sa.Connection]:
+        try:
+            with self._engine.connect() as conn:
+                if write:
+                    writing(conn)
+                with conn.begin():
+                    yield conn
+        except (sa.exc.SQLAlchemyError, self._dbapi_error) as error:
+            raise StoreError(f"{action} in {self.url}: {describe(error, self._url)}") from error
+
+    # --- reading -------------------------------------------------------------
+
+    def load_receipts(self, exclude_period: str | None = None) -> pl.DataFrame:
+        """Every stored receipt line (contract columns), by (receipt_no, line_no).
+
+        With ``exclude_period``, leave out the lines stored by earlier runs of
+        that period: what a re-run of it must judge duplicates against.
+        """
+        return self._load_ledger(t.receipts, exclude_period, "cannot load receipts")
+
+    def load_allocations(self, exclude_period: str | None = None) -> pl.DataFrame:
+        """Every stored fiscal allocation (contract columns), by voucher_no; see load_receipts."""
+        return self._load_ledger(t.allocations, exclude_period, "cannot load allocations")
+
+    def _load_ledger(
+        self, table: sa.Table, exclude_period: str | None, action: str
+    ) -> pl.DataFrame:
+        where = None
+        if exclude_period is not None:
+            check_period(exclude_period)
+            earlier = sa.select(t.runs.c.run_id).where(t.runs.c.period == exclude_period)
+            where = table.c.run_id.not_in(earlier)
+        with self._transaction(action) as conn:
+            return caller_view(read_frame(conn, table, where), table)
+
+    def load_results(self, kind: str, period: str) -> pl.DataFrame:
+        """The ``kind`` output (one of RESULT_KINDS) stored by the latest run of ``period``.
+
+        Empty when the period was never run. An empty arrears frame comes back
+        without aging columns: the bucket names live in the rows.
+        """
+        check_period(period)
+        with self._transaction(f"cannot load {kind} results of {period}") as conn:
+            return load_result(conn, kind, period)
+
+    def list_runs(self) -> pl.DataFrame:
+        """Every run, oldest first, superseded ones included (status tells)."""
+        query = sa.select(*t.runs.columns).order_by(t.runs.c.started_at, t.runs.c.run_id)
+        with self._transaction("cannot list runs") as conn:
+            rows = [_utc_row(row._asdict()) for row in conn.execute(query)]
+        return pl.DataFrame(rows, schema=_RUNS_SCHEMA, orient="row")
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per ledger table: a cheap health check, and what tests assert on."""
+        with self._transaction("cannot count rows") as conn:
+            return {
+                table.name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                for table in t.metadata.sorted_tables
+            }
+
+    # --- writing -------------------------------------------------------------
+
+    def commit_run(
+        self,
+        run: RunRecord,
+        *,
+        registry: pl.DataFrame,
+        new_receipts: pl.DataFrame,
+        new_allocations: pl.DataFrame,
+        quarantine: pl.DataFrame,
+        input_files: Sequence[InputFileRecord],
+        results: Mapping[str, pl.DataFrame],
+    ) -> None:
+        """Store a finished run, replacing earlier runs of its period; all or nothing.
+
+        Frames carry exactly their contract columns (schemas/README.md; for
+        ``results`` the SPEC §5 columns, see ``dues.store.tables``). Any error
+        raises StoreError and leaves the ledger as it was.
+        """
+        _check_run(run)
+        # Conform everything before the transaction: a caller's mistake is
+        # reported without touching the database.
+        frames: list[tuple[sa.Table, pl.DataFrame]] = [
+            (t.registry_snapshots, conform(registry, t.registry_snapshots, "registry")),
+            (t.receipts, conform(new_receipts, t.receipts, "new_receipts")),
+            (t.allocations, conform(new_allocations, t.allocations, "new_allocations")),
+            (t.quarantine, conform(quarantine, t.quarantine, "quarantine")),
+        ]
+        for kind, frame in sorted(results.items()):
+            frames.extend(result_parts(kind, frame))
+        action = f"cannot store run {run.run_id} for period {run.period}"
+        with self._transaction(action, write=True) as conn:
+            _replace_earlier_runs(conn, run)
+            if input_files:
+                conn.execute(
+                    t.input_files.insert(),
+                    [{"run_id": run.run_id, **asdict(record)} for record in input_files],
+                )
+            for table, frame in frames:
+                insert_frame(conn, table, _with_store_owned(frame, table, run))
+
+
+def open_store(url: str | None = None, *, timeout_s: float = 10.0) -> Store:
+    """Open the ledger at ``url`` (default: ``var/dues.db`` here), migrated to head.
+
+    ``timeout_s`` bounds the wait for a locked SQLite file and for connecting
+    to PostgreSQL. Raises StoreError with one line when that fails.
+    """
+    url = _normalized(url or default_url())
+    try:
+        engine = create_store_engine(url, timeout_s=timeout_s)
+    except (sa.exc.SQLAlchemyError, ImportError, OSError) as error:
+        raise StoreError(f"cannot open database {masked(url)}: {describe(error, url)}") from error
+    try:
+        upgrade_to_head(engine)
+    except (StoreError, sa.exc.SQLAlchemyError, CommandError, OSError) as error:
+        engine.dispose()
+        raise StoreError(f"cannot open database {masked(url)}: {describe(error, url)}") from error
+    return Store(engine, url)
+
+
+def _normalized(url: str) -> str:
+    # psycopg 3 is the PostgreSQL driver dues ships; SQLAlchemy's default for a
+    # bare postgresql:// would be psycopg2, which is not installed.
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def _check_run(run: RunRecord) -> None:
+    check_period(run.period)
+    for name in ("started_at", "finished_at"):
+        if getattr(run, name).tzinfo is None:
+            raise StoreError(f"run {run.run_id}: {name} must be timezone-aware")
+
+
+def _with_store_owned(frame: pl.DataFrame, table: sa.Table, run: RunRecord) -> pl.DataFrame:
+    owned = {
+        "run_id": pl.lit(run.run_id, dtype=pl.String()),
+        "run_period": pl.lit(run.period, dtype=pl.String()),
+        # 1-based, like the source rows an auditor sees in Excel.
+        "row_no": pl.int_range(1, pl.len() + 1, dtype=pl.Int64()),
+    }
+    return frame.with_columns(expr.alias(name) for name, expr in owned.items() if name in table.c)
+
+
+def _replace_earlier_runs(conn: sa.Connection, run: RunRecord) -> None:
+    if conn.dialect.name == "postgresql":
+        # Serialize run commits (SQLite does so with BEGIN IMMEDIATE): two
+        # runs of one period must not both miss each other. Readers still read.
+        conn.exec_driver_sql("LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE")
+    earlier = (
+        conn.execute(
+            sa.select(t.runs.c.run_id).where(
+                t.runs.c.period == run.period, t.runs.c.status == "completed"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    conn.execute(t.runs.insert().values(**_run_row(run), status="completed"))
+    if not earlier:
+        return
+    for table in t.RUN_TABLES:
+        conn.execute(table.delete().where(table.c.run_id.in_(earlier)))
+    for table in t.PERIOD_TABLES:
+        conn.execute(table.delete().where(table.c.run_period == run.period))
+    conn.execute(
+        t.runs.update()
+        .where(t.runs.c.run_id.in_(earlier))
+        .values(status="superseded", superseded_by=run.run_id)
+    )
+
+
+def _run_row(run: RunRecord) -> dict[str, Any]:
+    row = asdict(run)
+    # SQLite keeps no offset, so every timestamp is stored in UTC.
+    row["started_at"] = run.started_at.astimezone(UTC)
+    row["finished_at"] = run.finished_at.astimezone(UTC)
+    return row
+
+
+def _utc_row(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for name in ("started_at", "finished_at"):
+        value: datetime = out[name]
+        out[name] = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return out

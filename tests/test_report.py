@@ -1,0 +1,381 @@
+"""The auditors' workbook: read back with openpyxl, cell by cell."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from openpyxl import load_workbook
+from openpyxl.worksheet._writer import ALL_TEMP_FILES
+
+from dues.report import fen_to_yuan, write_report
+
+ZH_SHEETS = [
+    "概览",
+    "对账明细",
+    "欠缴账龄",
+    "建会推动",
+    "筹备金返还",
+    "未匹配税票",
+    "隔离记录",
+    "运行信息",
+]
+EN_SHEETS = ["Overview", "Reconciliation", "Arrears aging", "Founding drive", "Prep fund returns",
+             "Unmatched receipts", "Quarantine", "Run info"]  # fmt: skip
+
+A = "91330100MA27XYZ12A"
+B = "12330100470000123B"
+C = "91330100MA2CCCCC3C"
+
+
+def _recon_row(
+    period: str, uscc: str, name: str, status: str, expected: int, paid: int
+) -> dict[str, Any]:
+    return {
+        "period": period, "uscc": uscc, "name": name, "jurisdiction": "城关镇工会",
+        "unit_type": "enterprise", "channel": "tax", "union_status": "own", "fund": "dues",
+        "rate_bp": 100, "wage_base_fen": expected * 100, "base_source": "declared",
+        "expected_fen": expected, "paid_dues_fen": paid, "paid_prep_fen": 0, "allocated_fen": 0,
+        "paid_fen": paid, "variance_fen": paid - expected, "status": status,
+        "fund_mismatch": False, "channel_mismatch": False,
+        "due_date": date(2026, int(period[5:]) + 1, 15), "days_past_due": 30,
+    }  # fmt: skip
+
+
+def _tables(recon_rows: int = 3) -> dict[str, pl.DataFrame]:
+    rows = [
+        _recon_row("2026-08", A, "=1+1测试单位", "underpaid", 1_234_567, 1_000_000),
+        _recon_row("2026-08", B, "县教育局", "matched", 500_000, 500_000),
+        _recon_row("2026-09", A, "=1+1测试单位", "not_filed", 1_234_567, 0),
+    ]
+    rows += [
+        _recon_row("2026-09", f"{i:018d}", f"单位{i}", "not_due", 100, 0)
+        for i in range(recon_rows - len(rows))
+    ]
+    recon = pl.DataFrame(rows).with_columns(
+        pl.col(c).cast(pl.Int64) for c in ("rate_bp", "days_past_due")
+    )
+    arrears = pl.DataFrame(
+        {
+            "uscc": [A],
+            "name": ["=1+1测试单位"],
+            "jurisdiction": ["城关镇工会"],
+            "arrears_fen": [1_469_134],
+            "credit_fen": [0],
+            "months_outstanding": [2],
+            "oldest_period": ["2026-08"],
+            "aging_0_30_fen": [1_234_567],
+            "aging_31_90_fen": [234_567],
+            "aging_91_180_fen": [0],
+            "aging_181_365_fen": [0],
+            "aging_over_365_fen": [0],
+        }
+    )
+    founding = pl.DataFrame(
+        {
+            "uscc": [C, A, B],
+            "name": ["丙公司", "@甲公司", "乙公司"],
+            "jurisdiction": ["西街社区工会", "城关镇工会", "城关镇工会"],
+            "employees": [30, 8, 40],
+            "union_kind": ["none", "none", "joint"],
+            "tier": [1, 3, 1],
+            "prep_paid_12m_fen": [10_000, 0, 25_050],
+            "arrears_fen": [0, 5, 0],
+        }
+    )
+    prep = pl.DataFrame(
+        {
+            "uscc": [C],
+            "name": ["丙公司"],
+            "union_founded": [date(2026, 9, 1)],
+            "returnable_fen": [36_000],
+        }
+    )
+    unmatched = pl.DataFrame(
+        {"source_file": ["collections_2026-09.csv"], "source_row": [7], "receipt_no": ["-3320"],
+         "uscc": ["91330100MA2ZZZZZ9Z"], "taxpayer_name": ["+未知单位"], "amount_fen": [-1_050]}
+    )  # fmt: skip
+    quarantine = pl.DataFrame(
+        {"source_file": ["collections_2026-09.csv"], "source_row": [9], "column": ["uscc"],
+         "reason": ["bad_uscc"], "raw": ['{"uscc": "=cmd|calc", "amount": "12.00"}']}
+    )  # fmt: skip
+    indicators = pl.DataFrame(
+        {
+            "level": ["jurisdiction", "jurisdiction", "county"],
+            "jurisdiction": ["西街社区工会", "城关镇工会", "全县"],
+            "year": [2026] * 3,
+            "tax_expected_fen": [0, 3_000_000, 3_000_000],
+            "tax_collected_fen": [0, 2_400_000, 2_400_000],
+            "tax_collection_rate": [None, 0.8, 0.8],
+            "fiscal_expected_fen": [100_000, 0, 100_000],
+            "fiscal_collected_fen": [100_000, 0, 100_000],
+            "fiscal_collection_rate": [1.0, None, 1.0],
+            "tax_units": [1, 2, 3],
+            "tax_units_tier1": [1, 1, 2],
+            "organized_tier1": [0, 1, 1],
+            "founding_rate_tier1": [0.0, 1.0, 0.5],
+            "organized_tax_units": [0, 1, 1],
+            "founding_rate_all": [0.0, 0.5, 1 / 3],
+            "employees_organized": [0, 40, 40],
+            "members_organized": [0, 38, 38],
+            "membership_rate": [None, 0.95, 0.95],
+        }
+    )
+    return {
+        "reconciliation": recon, "arrears": arrears, "founding_drive": founding,
+        "prep_returns": prep, "unmatched": unmatched, "quarantine": quarantine,
+        "indicators": indicators,
+    }  # fmt: skip
+
+
+RUN_INFO: dict[str, Any] = {
+    "run_id": "2026-09-r1",
+    "period": "2026-09",
+    "as_of": "2026-09-30",
+    "started_at": "2026-10-01T08:00:00+08:00",
+    "finished_at": "2026-10-01T08:00:05+08:00",
+    "code_version": "0.1.0+abc1234",
+    "config_hash": "c0ffee" * 10 + "beef",
+    "inputs": [
+        {
+            "file": "collections_2026-09.csv",
+            "kind": "collections",
+            "sha256": "ab" * 32,
+            "rows_read": 12,
+            "rows_accepted": 10,
+            "rows_quarantined": 1,
+            "rows_duplicate": 1,
+            "money_read_fen": 1_000_000,
+            "money_accepted_fen": 990_000,
+            "money_quarantined_fen": 1_200,
+            "money_duplicate_fen": 8_800,
+        }
+    ],
+    "totals": {"expected_fen": 2_969_134, "paid_fen": 1_500_000},
+}
+
+
+def _write(tmp_path: Path, name: str = "report.xlsx", **kwargs: Any) -> Path:
+    path = tmp_path / name
+    write_report(path, kwargs.pop("tables", None) or _tables(), RUN_INFO, **kwargs)
+    return path
+
+
+def _label_values(ws: Any) -> dict[str, Any]:
+    """Column A label -> column B value, for the key/value blocks of the small sheets."""
+    return {row[0]: row[1] for row in ws.iter_rows(values_only=True) if row and row[0]}
+
+
+def test_sheets_are_named_in_chinese_by_default_and_in_english_on_request(tmp_path: Path) -> None:
+    assert load_workbook(_write(tmp_path)).sheetnames == ZH_SHEETS
+    assert load_workbook(_write(tmp_path, "en.xlsx", lang="en")).sheetnames == EN_SHEETS
+
+
+def test_detail_sheets_have_translated_headers_and_values(tmp_path: Path) -> None:
+    wb = load_workbook(_write(tmp_path))
+    ws = wb["对账明细"]
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["所属期", "统一社会信用代码", "单位名称", "管理工会"]
+    assert {"应缴金额(元)", "实缴金额(元)", "状态", "差额(元)"} <= set(header)
+    status = header.index("状态")
+    assert [ws.cell(r, status + 1).value for r in (2, 3, 4)] == ["少缴", "已对平", "未申报"]
+    assert ws.cell(2, header.index("应缴款项") + 1).value == "工会经费"
+    assert ws.cell(2, header.index("征收渠道") + 1).value == "税务代收"
+    assert ws.cell(2, header.index("基数来源") + 1).value == "申报"
+    assert ws.cell(2, header.index("错缴款项") + 1).value == "否"
+    assert ws.cell(2, header.index("费率") + 1).number_format == "0.00%"
+    assert ws.cell(2, header.index("费率") + 1).value == pytest.approx(0.01)
+    due = ws.cell(2, header.index("缴款期限") + 1)
+    assert due.value.date() == date(2026, 9, 15) and due.number_format == "yyyy-mm-dd"
+
+    en = load_workbook(_write(tmp_path, "en.xlsx", lang="en"))["Reconciliation"]
+    en_header = [c.value for c in en[1]]
+    assert en_header[:3] == ["Period", "USCC", "Unit name"] and "Expected (yuan)" in en_header
+    assert en.cell(2, en_header.index("Status") + 1).value == "underpaid"
+    en_totals = _label_values(en.parent["Overview"])
+    assert en_totals["Expected (yuan)"] == 29691.34 and en_totals["Quarantined rows"] == 1
+    assert _label_values(en.parent["Run info"])["Config hash"] == RUN_INFO["config_hash"]
+
+
+def test_overview_totals_equal_the_sums_of_the_frames_in_yuan(tmp_path: Path) -> None:
+    tables = _tables()
+    ws = load_workbook(_write(tmp_path))["概览"]
+    totals = _label_values(ws)
+
+    def yuan(frame: str, column: str) -> Decimal:
+        return fen_to_yuan(int(tables[frame][column].sum()))
+
+    def cell(label: str) -> Decimal:
+        return Decimal(str(totals[label]))
+
+    assert cell("应缴合计(元)") == yuan("reconciliation", "expected_fen") == Decimal("29691.34")
+    assert cell("实缴合计(元)") == yuan("reconciliation", "paid_fen")
+    assert cell("欠缴合计(元)") == yuan("arrears", "arrears_fen")
+    assert cell("多缴合计(元)") == yuan("arrears", "credit_fen")
+    assert cell("未匹配税票金额(元)") == yuan("unmatched", "amount_fen") == Decimal("-10.5")
+    assert cell("可返还筹备金(元)") == yuan("prep_returns", "returnable_fen")
+    assert totals["待推动建会单位数"] == 3
+    assert totals["隔离记录行数"] == 1
+    # Channel collection rates come from the county indicators row.
+    channels = {row[0]: row[1:4] for row in ws.iter_rows(values_only=True)}
+    assert channels["税务代收"] == (30000, 24000, 0.8)
+    assert channels["财政划拨"] == (1000, 1000, 1)
+
+
+def test_overview_has_a_native_bar_chart_of_jurisdiction_rates(tmp_path: Path) -> None:
+    path = _write(tmp_path)
+    with zipfile.ZipFile(path) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == 1
+        xml = z.read(charts[0]).decode()
+    assert "<barChart>" in xml and "'概览'!$D$" in xml  # the tax rates column
+
+
+def test_money_is_shown_in_yuan_exactly_with_two_decimals(tmp_path: Path) -> None:
+    path = _write(tmp_path)
+    ws = load_workbook(path)["对账明细"]
+    header = [c.value for c in ws[1]]
+    expected = ws.cell(2, header.index("应缴金额(元)") + 1)
+    assert expected.value == 12345.67  # 1234567 fen
+    assert Decimal(str(expected.value)) == Decimal("12345.67")
+    assert expected.number_format == "#,##0.00"
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read("xl/worksheets/sheet2.xml").decode()
+    assert "<v>12345.67</v>" in sheet  # the digits themselves, not a float artefact
+
+
+def test_text_that_looks_like_a_formula_is_stored_as_text(tmp_path: Path) -> None:
+    wb = load_workbook(_write(tmp_path))
+    checks = [
+        (wb["对账明细"]["C2"], "=1+1测试单位"),
+        (wb["欠缴账龄"]["B2"], "=1+1测试单位"),
+        (wb["未匹配税票"]["C2"], "-3320"),
+        (wb["未匹配税票"]["E2"], "+未知单位"),
+    ]
+    founding = wb["建会推动"]
+    checks.append((next(c for c in founding["D"] if c.value == "@甲公司"), "@甲公司"))
+    for cell, text in checks:
+        assert cell.value == text and cell.data_type == "s", cell.coordinate
+    with zipfile.ZipFile(_write(tmp_path, "again.xlsx")) as z:
+        assert "<f>" not in "".join(z.read(n).decode() for n in z.namelist() if "sheet" in n)
+
+
+def test_detail_sheets_freeze_the_header_and_have_an_autofilter(tmp_path: Path) -> None:
+    wb = load_workbook(_write(tmp_path))
+    assert wb["对账明细"].freeze_panes == "D2"  # period, USCC and name stay in view
+    assert wb["对账明细"].auto_filter.ref == "A1:V4"
+    for name in ZH_SHEETS[1:-1]:
+        ws = wb[name]
+        assert ws.freeze_panes is not None and ws.freeze_panes.endswith("2"), name
+        assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{ws.max_row}"
+        assert ws.column_dimensions["A"].width >= 8
+
+
+def test_underpaid_and_not_filed_rows_and_arrears_cells_are_filled(tmp_path: Path) -> None:
+    wb = load_workbook(_write(tmp_path))
+    recon = wb["对账明细"]
+    colours = [recon.cell(r, 3).fill.fgColor.rgb for r in (2, 3, 4)]
+    assert colours[0].endswith("FFC7CE") and colours[2].endswith("FFEB9C")
+    assert recon.cell(3, 3).fill.fill_type is None  # matched: no fill
+    arrears = wb["欠缴账龄"]
+    header = [c.value for c in arrears[1]]
+    assert arrears.cell(2, header.index("欠缴金额(元)") + 1).fill.fill_type == "solid"
+    assert arrears.cell(2, header.index("账龄91-180天(元)") + 1).fill.fill_type is None
+
+
+def test_founding_drive_is_grouped_by_jurisdiction_then_tier(tmp_path: Path) -> None:
+    ws = load_workbook(_write(tmp_path))["建会推动"]
+    rows = [r[:4] for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert rows == [
+        ("城关镇工会", 1, B, "乙公司"),
+        ("城关镇工会", 3, A, "@甲公司"),
+        ("西街社区工会", 1, C, "丙公司"),
+    ]
+
+
+def test_run_info_lists_each_input_with_its_hash_and_conservation(tmp_path: Path) -> None:
+    ws = load_workbook(_write(tmp_path))["运行信息"]
+    info = _label_values(ws)
+    assert info["运行编号"] == "2026-09-r1"
+    assert info["代码版本"] == "0.1.0+abc1234" and info["配置哈希"] == RUN_INFO["config_hash"]
+    rows = list(ws.iter_rows(values_only=True))
+    header = next(r for r in rows if r[0] == "文件")
+    record = dict(
+        zip(header, next(r for r in rows if r[0] == "collections_2026-09.csv"), strict=False)
+    )
+    assert record["SHA-256"] == "ab" * 32 and record["类型"] == "税务代收明细"
+    assert record["读入行数"] == 12 and record["行数守恒"] == "是" and record["金额守恒"] == "是"
+    assert record["读入金额(元)"] == 10000
+
+
+def test_a_long_table_continues_on_numbered_sheets(tmp_path: Path) -> None:
+    path = _write(tmp_path, tables=_tables(recon_rows=7), max_rows_per_sheet=3)
+    wb = load_workbook(path)
+    assert wb.sheetnames[1:4] == ["对账明细", "对账明细(2)", "对账明细(3)"]
+    parts = [wb[n] for n in wb.sheetnames[1:4]]
+    assert [ws.max_row for ws in parts] == [4, 4, 2]  # header + 3, header + 3, header + 1
+    assert all(ws["A1"].value == "所属期" and ws.freeze_panes == "D2" for ws in parts)
+    assert parts[2].auto_filter.ref == "A1:V2"
+    en = load_workbook(
+        _write(tmp_path, "en.xlsx", tables=_tables(recon_rows=4), lang="en", max_rows_per_sheet=3)
+    )
+    assert en.sheetnames[1:3] == ["Reconciliation", "Reconciliation(2)"]
+
+
+def test_the_same_inputs_give_the_same_bytes(tmp_path: Path) -> None:
+    first = _write(tmp_path, "first.xlsx").read_bytes()
+    second = _write(tmp_path, "second.xlsx").read_bytes()
+    assert first == second
+    props = load_workbook(tmp_path / "first.xlsx").properties
+    assert props.created.isoformat() == "2026-10-01T00:00:00"  # started_at in UTC
+    assert props.modified.isoformat() == "2026-10-01T00:00:05"
+
+
+def test_empty_tables_still_give_every_sheet_with_its_header(tmp_path: Path) -> None:
+    tables = {k: v.clear() for k, v in _tables().items()}
+    wb = load_workbook(_write(tmp_path, tables=tables))
+    assert wb.sheetnames == ZH_SHEETS
+    assert wb["隔离记录"].max_row == 1 and wb["隔离记录"]["D1"].value == "原因代码"
+    assert _label_values(wb["概览"])["应缴合计(元)"] == 0
+
+
+def test_a_missing_column_writes_nothing_and_keeps_the_old_report(tmp_path: Path) -> None:
+    path = _write(tmp_path)
+    before = path.read_bytes()
+    tables = _tables()
+    tables["quarantine"] = tables["quarantine"].drop("reason")
+    with pytest.raises(ValueError, match="reason"):
+        write_report(path, tables, RUN_INFO)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.xlsx"]
+
+
+def test_money_must_be_integer_fen(tmp_path: Path) -> None:
+    tables = _tables()
+    tables["unmatched"] = tables["unmatched"].with_columns(pl.col("amount_fen").cast(pl.Float64))
+    with pytest.raises(TypeError, match="integer fen"):
+        write_report(tmp_path / "r.xlsx", tables, RUN_INFO)
+    assert list(tmp_path.iterdir()) == []
+    # The sheets streamed before the failure leave no temp files behind either.
+    assert ALL_TEMP_FILES == []
+
+
+@pytest.mark.parametrize(
+    ("written", "read_back"),
+    [
+        ("=SUM(A1:A9)", "=SUM(A1:A9)"),
+        ("#N/A", "#N/A"),  # an Excel error value unless stored as text
+        ("坏\x01字符", "坏\ufffd字符"),  # XML cannot carry the control character
+        ("  前后空格 ", "  前后空格 "),
+    ],
+)
+def test_awkward_text_is_kept_as_text(tmp_path: Path, written: str, read_back: str) -> None:
+    tables = _tables()
+    tables["unmatched"] = tables["unmatched"].with_columns(taxpayer_name=pl.lit(written))
+    cell = load_workbook(_write(tmp_path, tables=tables))["未匹配税票"]["E2"]
+    assert cell.value == read_back and cell.data_type == "s"

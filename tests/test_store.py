@@ -1,0 +1,457 @@
+"""The ledger store, on SQLite and PostgreSQL alike (fixture ``store_url``)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
+from polars.testing import assert_frame_equal
+
+from dues.store import InputFileRecord, RunRecord, Store, StoreError, open_store
+from dues.store.tables import frame_schema, quarantine, registry_snapshots
+
+# The frame contracts of schemas/README.md, written out so a drift shows here.
+RECEIPTS = pl.Schema(
+    {
+        "receipt_no": pl.String(),
+        "line_no": pl.Int64(),
+        "uscc": pl.String(),
+        "taxpayer_name": pl.String(),
+        "item": pl.String(),
+        "item_code": pl.String(),
+        "period_start": pl.Date(),
+        "period_end": pl.Date(),
+        "wage_base_fen": pl.Int64(),
+        "rate_bp": pl.Int64(),
+        "amount_fen": pl.Int64(),
+        "paid_date": pl.Date(),
+        "tax_office": pl.String(),
+        "source_file": pl.String(),
+        "source_row": pl.Int64(),
+    }
+)
+ALLOCATIONS = pl.Schema(
+    {
+        "voucher_no": pl.String(),
+        "uscc": pl.String(),
+        "unit_name": pl.String(),
+        "period_start": pl.Date(),
+        "period_end": pl.Date(),
+        "wage_base_fen": pl.Int64(),
+        "amount_fen": pl.Int64(),
+        "allocated_date": pl.Date(),
+        "source_file": pl.String(),
+        "source_row": pl.Int64(),
+    }
+)
+USCC = "91330102MA2H0X1234"
+
+
+def receipt(receipt_no: str, line_no: int = 1, **changes: Any) -> dict[str, Any]:
+    row = {
+        "receipt_no": receipt_no,
+        "line_no": line_no,
+        "uscc": USCC,
+        "taxpayer_name": "杭州某某有限公司",
+        "item": "dues",
+        "item_code": "399001010",
+        "period_start": date(2026, 7, 1),
+        "period_end": date(2026, 9, 30),
+        "wage_base_fen": 30_000_000,
+        "rate_bp": 100,
+        "amount_fen": 300_000,
+        "paid_date": date(2026, 10, 8),
+        "tax_office": "国家税务总局某县税务局",
+        "source_file": "collections.xlsx",
+        "source_row": 2,
+    }
+    return row | changes
+
+
+def receipts(*rows: dict[str, Any]) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=RECEIPTS)
+
+
+def allocations(*voucher_nos: str) -> pl.DataFrame:
+    rows = [
+        (no, USCC, "某县教育局", date(2026, 10, 1), date(2026, 10, 31), 900_000, 18_000,
+         date(2026, 10, 20), "allocations.csv", i + 2)
+        for i, no in enumerate(voucher_nos)
+    ]  # fmt: skip
+    return pl.DataFrame(rows, schema=ALLOCATIONS, orient="row")
+
+
+def empty(schema: pl.Schema) -> pl.DataFrame:
+    return pl.DataFrame(schema=schema)
+
+
+def reconciliation(period: str, *usccs: str) -> pl.DataFrame:
+    row = {
+        "period": period, "name": "某单位", "jurisdiction": "城关镇总工会",
+        "unit_type": "enterprise", "channel": "tax", "union_status": "own", "fund": "dues",
+        "rate_bp": 100, "wage_base_fen": 10_000_000, "base_source": "declared",
+        "expected_fen": 100_000, "paid_dues_fen": 90_000, "paid_prep_fen": 0,
+        "allocated_fen": 0, "paid_fen": 90_000, "variance_fen": -10_000, "status": "underpaid",
+        "fund_mismatch": False, "channel_mismatch": None, "due_date": date(2026, 11, 15),
+        "days_past_due": None,
+    }  # fmt: skip
+    nullable = {"channel_mismatch": pl.Boolean, "days_past_due": pl.Int64}
+    return pl.DataFrame([{"uscc": u, **row} for u in usccs], schema_overrides=nullable).select(
+        "period", "uscc", *[c for c in row if c != "period"]
+    )
+
+
+def arrears(*usccs: str) -> pl.DataFrame:
+    """Arrears with the default buckets plus a configured extra one."""
+    return pl.DataFrame(
+        [
+            {
+                "uscc": u, "name": "某单位", "jurisdiction": "城关镇总工会", "arrears_fen": 10_000,
+                "credit_fen": 0, "months_outstanding": 1, "oldest_period": "2026-09",
+                "aging_0_30_fen": 10_000, "aging_31_60_fen": 0, "aging_over_60_fen": None,
+            }
+            for u in usccs
+        ],
+        schema_overrides={"months_outstanding": pl.UInt32, "aging_over_60_fen": pl.Int64},
+    )  # fmt: skip
+
+
+def indicators() -> pl.DataFrame:
+    columns = {
+        "level": "county", "jurisdiction": "全县", "year": 2026,
+        "tax_expected_fen": 300, "tax_collected_fen": 100, "tax_collection_rate": 1 / 3,
+        "fiscal_expected_fen": 0, "fiscal_collected_fen": 0, "fiscal_collection_rate": None,
+        "tax_units": 3, "tax_units_tier1": 1, "organized_tier1": 1, "founding_rate_tier1": 1.0,
+        "organized_tax_units": 2, "founding_rate_all": 2 / 3, "employees_organized": 40,
+        "members_organized": 37, "membership_rate": 0.925,
+    }  # fmt: skip
+    return pl.DataFrame([columns], schema_overrides={"fiscal_collection_rate": pl.Float64})
+
+
+def other_results() -> dict[str, pl.DataFrame]:
+    """The remaining outputs, one or two rows each."""
+    return {
+        "founding_drive": pl.DataFrame(
+            [(USCC, "某单位", "城关镇总工会", 30, "none", 1, 1_200, 0)],
+            schema=["uscc", "name", "jurisdiction", "employees", "union_kind", "tier",
+                    "prep_paid_12m_fen", "arrears_fen"],
+            orient="row",
+        ),
+        "prep_returns": pl.DataFrame(
+            [(USCC, "某单位", date(2026, 8, 1), 2_400)],
+            schema=["uscc", "name", "union_founded", "returnable_fen"],
+            orient="row",
+        ),
+        # No key of its own: stored and returned in the order given.
+        "unmatched": pl.DataFrame(
+            [("c.xlsx", 9, "R9", "91330102MA2H0X9999", "外地公司", 500),
+             ("c.xlsx", 3, "R3", "91330102MA2H0X8888", "另一公司", -20)],
+            schema=["source_file", "source_row", "receipt_no", "uscc", "taxpayer_name",
+                    "amount_fen"],
+            orient="row",
+        ),
+    }  # fmt: skip
+
+
+def run_record(period: str, run_id: str) -> RunRecord:
+    started = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    return RunRecord(
+        run_id=run_id,
+        period=period,
+        as_of=date.fromisoformat(f"{period}-28"),
+        started_at=started,
+        finished_at=started + timedelta(seconds=42),
+        code_version="0.1.0",
+        config_hash="c0ffee",
+    )
+
+
+def input_file(name: str) -> InputFileRecord:
+    return InputFileRecord(
+        file_name=name,
+        kind="collections",
+        sha256="ab" * 32,
+        rows_read=3,
+        rows_accepted=2,
+        rows_quarantined=1,
+        rows_duplicate=0,
+        money_read_fen=600_000,
+        money_accepted_fen=600_000,
+        money_quarantined_fen=0,
+        money_duplicate_fen=0,
+    )
+
+
+def commit(
+    store: Store,
+    period: str,
+    run_id: str,
+    *,
+    new_receipts: pl.DataFrame | None = None,
+    new_allocations: pl.DataFrame | None = None,
+    results: dict[str, pl.DataFrame] | None = None,
+    record: RunRecord | None = None,
+) -> None:
+    """A run of ``period`` with a one-unit registry, one quarantined row and one input file."""
+    registry = pl.DataFrame(
+        [(USCC, "杭州某某有限公司", "enterprise", None, 30, None, "城关镇总工会", "own",
+          date(2020, 5, 1), "monthly", 10_000_000, "registry.xlsx", 2)],
+        schema=frame_schema(registry_snapshots),
+        orient="row",
+    )  # fmt: skip
+    quarantined = pl.DataFrame(
+        [("collections.xlsx", 4, "uscc", "bad_uscc_check", '{"uscc": "9133"}')],
+        schema=frame_schema(quarantine),
+        orient="row",
+    )
+    store.commit_run(
+        record or run_record(period, run_id),
+        registry=registry,
+        new_receipts=empty(RECEIPTS) if new_receipts is None else new_receipts,
+        new_allocations=empty(ALLOCATIONS) if new_allocations is None else new_allocations,
+        quarantine=quarantined,
+        input_files=[input_file("collections.xlsx")],
+        results={"reconciliation": reconciliation(period, USCC)} if results is None else results,
+    )
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    with open_store(store_url) as opened:
+        yield opened
+
+
+def test_open_store_migrates_an_empty_database_to_head(store_url: str) -> None:
+    with open_store(store_url) as store:
+        assert set(store.row_counts()) >= {"runs", "receipts", "allocations", "quarantine"}
+        assert set(store.row_counts().values()) == {0}
+    engine = sa.create_engine(store_url)
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+    engine.dispose()
+    with open_store(store_url) as again:  # already at head: opens without migrating
+        assert again.list_runs().height == 0
+
+
+def test_empty_store_gives_empty_frames_of_the_contract(store: Store) -> None:
+    assert store.load_receipts().schema == RECEIPTS
+    assert store.load_allocations().schema == ALLOCATIONS
+    assert store.load_results("reconciliation", "2026-10").height == 0
+
+
+def test_receipts_round_trip_with_contract_dtypes(store: Store) -> None:
+    stored = receipts(
+        receipt("R2", 2, amount_fen=-1, item_code=None, tax_office=""),  # refund, null vs ""
+        receipt("R1", taxpayer_name='名称, 带 "引号"\n和换行', item="preparatory"),
+        receipt("R2", 1, wage_base_fen=9_007_199_254_740_993),  # beyond float precision
+    )
+    commit(store, "2026-10", "run-1", new_receipts=stored)
+
+    loaded = store.load_receipts()
+
+    assert loaded.schema == RECEIPTS
+    assert_frame_equal(loaded, stored.sort("receipt_no", "line_no"))
+
+
+def test_allocations_round_trip(store: Store) -> None:
+    commit(store, "2026-10", "run-1", new_allocations=allocations("V2", "V1"))
+    assert_frame_equal(store.load_allocations(), allocations("V2", "V1").sort("voucher_no"))
+
+
+def test_results_round_trip_per_period(store: Store) -> None:
+    results = {
+        "reconciliation": reconciliation("2026-10", "B", "A"),
+        "arrears": arrears("B", "A"),
+        "indicators": indicators(),
+        **other_results(),
+    }
+    commit(store, "2026-10", "run-1", results=results)
+
+    assert_frame_equal(
+        store.load_results("reconciliation", "2026-10"), results["reconciliation"].sort("uscc")
+    )
+    expected_arrears = results["arrears"].sort("uscc").cast({"months_outstanding": pl.Int64})
+    assert_frame_equal(store.load_results("arrears", "2026-10"), expected_arrears)
+    assert_frame_equal(
+        store.load_results("indicators", "2026-10"), indicators().cast({"year": pl.Int64})
+    )
+    for kind, frame in other_results().items():
+        assert_frame_equal(store.load_results(kind, "2026-10"), frame)
+    assert store.load_results("reconciliation", "2026-09").height == 0
+
+
+def test_commit_run_records_the_run_and_its_input_files(store: Store) -> None:
+    commit(store, "2026-10", "run-1", new_receipts=receipts(receipt("R1")))
+    runs = store.list_runs()
+    assert runs.select("run_id", "period", "status").rows() == [("run-1", "2026-10", "completed")]
+    assert runs["started_at"].dtype == pl.Datetime("us", "UTC")
+    assert runs["started_at"][0] == datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    assert runs["as_of"][0] == date(2026, 10, 28)
+    counts = store.row_counts()
+    assert (counts["input_files"], counts["registry_snapshots"], counts["quarantine"]) == (1, 1, 1)
+
+
+def test_commit_run_is_atomic_when_a_write_fails_midway(store: Store) -> None:
+    commit(store, "2026-10", "run-1", new_receipts=receipts(receipt("R1")))
+    before = store.row_counts()
+    # A re-run of the period that fails on its last write, after it has already
+    # replaced the earlier run's rows and stored new receipts: two reconciliation
+    # rows with one key only the database can refuse.
+    with pytest.raises(StoreError, match="run-2"):
+        commit(
+            store,
+            "2026-10",
+            "run-2",
+            new_receipts=receipts(receipt("R1"), receipt("R9")),
+            results={"reconciliation": reconciliation("2026-10", USCC, USCC)},
+        )
+    assert store.row_counts() == before
+    assert store.list_runs()["status"].to_list() == ["completed"]
+    assert store.load_receipts()["receipt_no"].to_list() == ["R1"]
+
+
+def test_commit_run_rejects_a_bad_frame_before_writing_anything(store: Store) -> None:
+    bad = reconciliation("2026-10", USCC).rename({"paid_fen": "paid_yuan"})
+    with pytest.raises(StoreError, match=r"missing columns \['paid_fen'\].*paid_yuan"):
+        commit(store, "2026-10", "run-1", new_receipts=receipts(receipt("R1")),
+               results={"reconciliation": bad})  # fmt: skip
+    with pytest.raises(StoreError, match="amount_fen is Float64"):
+        floats = receipts(receipt("R1")).cast({"amount_fen": pl.Float64})
+        commit(store, "2026-10", "run-1", new_receipts=floats)
+    with pytest.raises(StoreError, match="unknown result kind 'quarantine'"):
+        commit(store, "2026-10", "run-1", results={"quarantine": empty(RECEIPTS)})
+    assert set(store.row_counts().values()) == {0}
+
+
+def test_rerunning_a_period_with_the_same_inputs_changes_nothing(store: Store) -> None:
+    first = receipts(receipt("R1"), receipt("R2"))
+    commit(store, "2026-10", "run-1", new_receipts=first, new_allocations=allocations("V1"))
+    before = (store.row_counts(), store.load_receipts(), store.load_results("reconciliation",
+              "2026-10"))  # fmt: skip
+
+    # What the pipeline does: duplicates are judged against the store without
+    # this period's earlier run, so the same lines come back as new.
+    again = store.load_receipts(exclude_period="2026-10")
+    assert again.height == 0
+    commit(store, "2026-10", "run-2", new_receipts=first, new_allocations=allocations("V1"))
+
+    counts = store.row_counts()
+    assert counts == before[0] | {"runs": 2}
+    assert_frame_equal(store.load_receipts(), before[1])
+    assert_frame_equal(store.load_results("reconciliation", "2026-10"), before[2])
+    runs = store.list_runs()
+    assert runs.select("run_id", "status", "superseded_by").rows() == [
+        ("run-1", "superseded", "run-2"),
+        ("run-2", "completed", None),
+    ]
+
+
+def test_rerunning_a_period_with_corrected_inputs_replaces_its_lines(store: Store) -> None:
+    commit(store, "2026-09", "sep", new_receipts=receipts(receipt("S1")))
+    commit(store, "2026-10", "oct-1", new_receipts=receipts(receipt("R1"), receipt("R2")))
+
+    corrected = receipts(receipt("R1", amount_fen=310_000), receipt("R3"))
+    commit(store, "2026-10", "oct-2", new_receipts=corrected)
+
+    loaded = store.load_receipts()
+    assert loaded["receipt_no"].to_list() == ["R1", "R3", "S1"]
+    assert loaded.filter(pl.col("receipt_no") == "R1")["amount_fen"].item() == 310_000
+
+
+def test_exclude_period_leaves_out_lines_of_earlier_runs_of_that_period(store: Store) -> None:
+    commit(store, "2026-09", "sep", new_receipts=receipts(receipt("S1")),
+           new_allocations=allocations("VS"))  # fmt: skip
+    commit(store, "2026-10", "oct", new_receipts=receipts(receipt("R1")),
+           new_allocations=allocations("VR"))  # fmt: skip
+
+    def numbers(frame: pl.DataFrame) -> list[str]:
+        return frame[frame.columns[0]].to_list()
+
+    assert numbers(store.load_receipts()) == ["R1", "S1"]
+    assert numbers(store.load_receipts(exclude_period="2026-10")) == ["S1"]
+    assert numbers(store.load_receipts(exclude_period="2026-09")) == ["R1"]
+    assert numbers(store.load_receipts(exclude_period="2026-11")) == ["R1", "S1"]
+    assert numbers(store.load_allocations(exclude_period="2026-10")) == ["VS"]
+    with pytest.raises(StoreError, match="YYYY-MM"):
+        store.load_receipts(exclude_period="2026-13")
+
+
+def test_a_receipt_line_is_stored_once(store: Store) -> None:
+    commit(store, "2026-09", "sep", new_receipts=receipts(receipt("R1")))
+    before = store.row_counts()
+
+    with pytest.raises(StoreError, match=r"pk_receipts|UNIQUE constraint failed: receipts"):
+        commit(store, "2026-10", "oct", new_receipts=receipts(receipt("R1", amount_fen=1)))
+
+    assert store.row_counts() == before
+    with pytest.raises(StoreError, match=r"pk_receipts|UNIQUE"):  # within one run, too
+        commit(store, "2026-10", "oct", new_receipts=receipts(receipt("R5"), receipt("R5")))
+
+
+def assert_one_line_store_error(error: StoreError, url_text: str) -> None:
+    message = str(error)
+    assert message.startswith(f"cannot open database {url_text}: "), message
+    assert "\n" not in message
+
+
+def test_unreachable_postgresql_is_one_clear_line_with_the_password_masked() -> None:
+    url = "postgresql+psycopg://dues:s3cret@127.0.0.1:1/dues"
+    with pytest.raises(StoreError) as caught:
+        open_store(url, timeout_s=2)
+    assert_one_line_store_error(caught.value, "postgresql+psycopg://dues:***@127.0.0.1:1/dues")
+    assert "s3cret" not in str(caught.value)
+    assert "refused" in str(caught.value).lower()
+
+
+def test_a_locked_sqlite_file_is_one_clear_line(tmp_path: Path) -> None:
+    path = tmp_path / "locked.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")  # rollback-journal file: nobody may even read
+    try:
+        with pytest.raises(StoreError) as caught:
+            open_store(f"sqlite:///{path}", timeout_s=0.2)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert_one_line_store_error(caught.value, f"sqlite:///{path}")
+    assert str(caught.value).endswith("database is locked")
+
+
+def test_a_run_waits_for_a_writer_then_fails_cleanly_and_can_retry(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    with open_store(url, timeout_s=0.2) as store:
+        holder = sqlite3.connect(tmp_path / "ledger.db", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process writing
+        try:
+            with pytest.raises(StoreError, match=r"^cannot store run run-1 .*database is locked$"):
+                commit(store, "2026-10", "run-1", new_receipts=receipts(receipt("R1")))
+            assert store.load_receipts().height == 0  # WAL: reading still works
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        commit(store, "2026-10", "run-1", new_receipts=receipts(receipt("R1")))
+        assert store.load_receipts().height == 1
+
+
+def test_default_database_is_var_dues_db_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with open_store() as store:
+        assert store.url == f"sqlite:///{tmp_path / 'var' / 'dues.db'}"
+    assert (tmp_path / "var" / "dues.db").is_file()
+
+
+def test_run_times_must_carry_a_timezone(store: Store) -> None:
+    naive = replace(run_record("2026-10", "run-1"), started_at=datetime(2026, 11, 2))
+    with pytest.raises(StoreError, match="started_at must be timezone-aware"):
+        commit(store, "2026-10", "run-1", record=naive)
