@@ -47,6 +47,10 @@ OUTPUT_NAMES = (
 )
 
 
+# Above this many unit-months the workbook's detail sheet keeps only the exceptions.
+REPORT_DETAIL_LIMIT = 200_000
+
+
 class RunError(Exception):
     """The run cannot go on; the message is one line a finance clerk can act on."""
 
@@ -117,6 +121,18 @@ def check_period(period: str) -> str:
     return period
 
 
+def _one_line(exc: Exception) -> str:
+    """pydantic lists each error on its own lines; a clerk's error is one line."""
+    from pydantic import ValidationError
+
+    cause = exc if isinstance(exc, ValidationError) else exc.__cause__
+    if isinstance(cause, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in cause.errors()
+        )
+    return " ".join(str(exc).split())
+
+
 def preflight(request: RunRequest) -> RunContext:
     """Refuse a bad request before any file is read; create the private work folder."""
     check_period(request.period)
@@ -138,7 +154,9 @@ def preflight(request: RunRequest) -> RunContext:
     try:
         load_policy(request.config)
     except (ValueError, OSError) as exc:
-        raise RunError(f"config {request.config or 'config/policy.toml'}: {exc}") from exc
+        raise RunError(
+            f"config {request.config or 'config/policy.toml'}: {_one_line(exc)}"
+        ) from exc
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
     work = request.out / ".work" / run_id
     work.mkdir(parents=True)
@@ -379,11 +397,31 @@ def report_stage(ctx: RunContext, merged: Path) -> Path:
         if not (rows_ok and money_ok):
             raise RunError(f"{entry['file']}: conservation does not hold; nothing was written")
     info = run_info(ctx, merged, frames)
+    rows = frames["reconciliation"].height
+    if rows > REPORT_DETAIL_LIMIT:
+        # openpyxl writes ~60k cells a second: a province's 1.2M unit-months would take a
+        # quarter of an hour. The workbook then lists the unit-months that need action;
+        # reconciliation.parquet always holds every row.
+        frames["reconciliation_full"] = frames["reconciliation"]
+        frames["reconciliation"] = exceptions_only(frames["reconciliation"])
+        info["report_detail"] = (
+            f"对账明细 lists {frames['reconciliation'].height:,} of {rows:,} unit-months "
+            "(underpaid, not filed, overpaid or mismatched); all are in reconciliation.parquet"
+        )
     write_text(
         json.dumps(info, ensure_ascii=False, indent=1, sort_keys=True), ctx.staging / "run.json"
     )
     write_report(ctx.staging / "report.xlsx", frames, info, lang=ctx.request.lang)  # type: ignore[arg-type]
     return ctx.staging / "run.json"
+
+
+def exceptions_only(reconciliation: pl.DataFrame) -> pl.DataFrame:
+    """Unit-months an officer must act on: not matched (and due), or paid by the wrong way."""
+    return reconciliation.filter(
+        pl.col("status").is_in(["underpaid", "not_filed", "overpaid"])
+        | pl.col("fund_mismatch")
+        | pl.col("channel_mismatch")
+    )
 
 
 # ---- stage 5: commit and publish ------------------------------------------------------------

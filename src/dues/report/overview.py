@@ -73,7 +73,8 @@ def _year_label(indicators: pl.DataFrame) -> str:
 def write_overview(
     wb: Any, tables: Mapping[str, pl.DataFrame], run_info: Mapping[str, Any], lang: Lang
 ) -> None:
-    recon = tables["reconciliation"]
+    # Totals come from every unit-month even when the detail sheet lists only exceptions.
+    recon = tables.get("reconciliation_full", tables["reconciliation"])
     indicators = tables["indicators"]
     require_columns("indicators", indicators)
     cells.check_money_range(

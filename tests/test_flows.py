@@ -1,0 +1,122 @@
+"""The Prefect wiring: the monthly flow, its artifacts, the deployment file, and `dues run`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from dues.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+COUNTY = ROOT.parent / "shared" / "examples" / "county-40"
+SUMMARY = json.loads((COUNTY / "expected" / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    # One temporary Prefect server for the whole session: each costs about 10 s.
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def test_monthly_flow_runs_the_pipeline_and_publishes_artifacts(
+    prefect_harness: None, tmp_path: Path
+) -> None:
+    from prefect.artifacts import Artifact
+
+    from flows.monthly import monthly_reconciliation
+
+    run = SUMMARY["runs"][0]
+    inputs = COUNTY / "inputs"
+    summary = monthly_reconciliation(
+        period=run["period"],
+        registry=str(inputs / SUMMARY["registry"]),
+        collections=[str(inputs / f) for f in run["collections"]],
+        allocations=[str(inputs / f) for f in run["allocations"]],
+        out=str(tmp_path / "out"),
+        db=f"sqlite:///{tmp_path / 'l.db'}",
+    )
+    assert summary.quarantined == run["quarantined_rows_in_this_run"]
+    assert summary.report.is_file()
+    markdown = Artifact.get("dues-summary")
+    assert markdown is not None and run["period"] in str(markdown.data)
+    table = Artifact.get("dues-collection-rates")
+    assert table is not None
+    rows = json.loads(str(table.data))
+    assert rows[-1]["jurisdiction"] == "全县"
+
+
+def test_backfill_runs_months_in_order(prefect_harness: None, tmp_path: Path) -> None:
+    from flows.monthly import backfill
+
+    summaries = backfill(
+        start="2026-07",
+        end="2026-08",
+        registry=str(COUNTY / "inputs" / SUMMARY["registry"]),
+        inputs=str(COUNTY / "inputs"),
+        out=str(tmp_path / "out"),
+        db=f"sqlite:///{tmp_path / 'l.db'}",
+    )
+    assert [s.period for s in summaries] == ["2026-07", "2026-08"]
+    assert [s.unmatched for s in summaries] == [0, 1]
+
+
+def test_deployment_file_names_a_monthly_cron_in_beijing_time() -> None:
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    (deployment,) = spec["deployments"]
+    module, _, name = deployment["entrypoint"].partition(":")
+    assert (ROOT / module).is_file()
+    import flows.monthly
+
+    assert callable(getattr(flows.monthly, name))
+    (schedule,) = deployment["schedules"]
+    assert schedule["cron"] == "0 6 5 * *"
+    assert schedule["timezone"] == "Asia/Shanghai"
+
+
+def test_previous_period_is_last_month_in_beijing() -> None:
+    from datetime import UTC, datetime
+
+    from dues.inbox import previous_period
+
+    # 2026-11-30 23:00 UTC is already 1 December in Beijing.
+    assert previous_period(datetime(2026, 11, 30, 23, 0, tzinfo=UTC)) == "2026-11"
+    assert previous_period(datetime(2026, 1, 5, 6, 0, tzinfo=UTC)) == "2025-12"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--period", "2026-13"], "--period must be YYYY-MM"),
+        (["--period", "2026-07", "--as-of", "someday"], "--as-of must be a date"),
+    ],
+)
+def test_cli_refuses_bad_arguments_before_any_work(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    base = ["run", "--registry", "r.xlsx", "--collections", "c.csv", "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, [*base, *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_reports_an_unreachable_prefect_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    inputs = COUNTY / "inputs"
+    result = CliRunner().invoke(
+        app,
+        ["run", "--period", "2026-07", "--registry", str(inputs / "registry.xlsx"),
+         "--collections", str(inputs / "collections_2026-07.xlsx"), "--out", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "Prefect API at http://127.0.0.1:9/api is unreachable" in result.output

@@ -1,0 +1,149 @@
+"""A period run end to end: the example county, idempotence, and bad requests that change nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+
+from dues.pipeline import OUTPUT_NAMES, RunError, RunRequest, run_period
+from dues.store import open_store
+
+COUNTY = Path(__file__).resolve().parents[2] / "shared" / "examples" / "county-40"
+SUMMARY = json.loads((COUNTY / "expected" / "summary.json").read_text(encoding="utf-8"))
+INPUTS = COUNTY / "inputs"
+
+
+def request_for(run: dict, out: Path, db: str, **over: object) -> RunRequest:  # type: ignore[type-arg]
+    fields: dict[str, object] = {
+        "period": run["period"],
+        "registry": INPUTS / SUMMARY["registry"],
+        "collections": tuple(INPUTS / f for f in run["collections"]),
+        "allocations": tuple(INPUTS / f for f in run["allocations"]),
+        "out": out,
+        "db": db,
+    }
+    fields.update(over)
+    return RunRequest(**fields)  # type: ignore[arg-type]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.parquet"))}
+
+
+def test_example_county_runs_in_order_on_every_backend(tmp_path: Path, store_url: str) -> None:
+    out = tmp_path / "out"
+    for run in SUMMARY["runs"]:
+        summary = run_period(request_for(run, out, store_url))
+        folder = out / run["period"]
+        assert summary.start_period == run["start_period"]
+        assert summary.quarantined == run["quarantined_rows_in_this_run"]
+        assert summary.unmatched == run["unmatched_receipts"]
+        for name in OUTPUT_NAMES:
+            assert (folder / f"{name}.parquet").is_file()
+        info = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        assert info["conservation_holds"]
+        assert {i["file"] for i in info["inputs"]} == {
+            SUMMARY["registry"],
+            *run["collections"],
+            *run["allocations"],
+        }
+        # the example's own expected figures for this run
+        expected = pl.read_csv(COUNTY / "expected" / run["period"] / "reconciliation.csv")
+        got = pl.read_parquet(folder / "reconciliation.parquet")
+        assert got.height == expected.height
+        assert got["expected_fen"].sum() == expected["expected_fen"].sum()
+        assert got["paid_fen"].sum() == expected["paid_fen"].sum()
+    assert not (out / ".work").exists()
+    with open_store(store_url) as store:
+        assert store.list_runs().height == len(SUMMARY["runs"])
+
+
+def test_rerun_with_same_inputs_gives_identical_parquet(tmp_path: Path) -> None:
+    out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
+    first_run = SUMMARY["runs"][0]
+    run_period(request_for(first_run, out, db))
+    before = snapshot(out / first_run["period"])
+    run_period(request_for(first_run, out, db))
+    assert snapshot(out / first_run["period"]) == before
+    with open_store(db) as store:
+        assert store.load_receipts().height == 72  # replaced, not doubled
+
+
+def test_workbook_is_written_with_chinese_sheets(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    summary = run_period(request_for(SUMMARY["runs"][0], out, f"sqlite:///{tmp_path / 'l.db'}"))
+    wb = openpyxl.load_workbook(summary.report, read_only=True)
+    assert wb.sheetnames[:2] == ["概览", "对账明细"]
+    assert "隔离记录" in wb.sheetnames and "运行信息" in wb.sheetnames
+
+
+def bad_registry(tmp_path: Path, rows: list[list[object]]) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(
+        ["统一社会信用代码", "单位名称", "单位类型", "职工人数", "管理工会", "建会形式", "建会日期"]
+    )
+    for row in rows:
+        ws.append(row)
+    path = tmp_path / "registry_bad.xlsx"
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("period", "--period must be YYYY-MM"),
+        ("as_of", "is before the period"),
+        ("empty_registry", "no valid unit"),
+        ("twice", "same USCC appears twice"),
+        ("missing_file", "no such file"),
+        ("config", "config"),
+    ],
+)
+def test_bad_requests_fail_with_one_line_and_leave_no_trace(
+    tmp_path: Path, case: str, message: str
+) -> None:
+    out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
+    good = SUMMARY["runs"][0]
+    run_period(request_for(good, out, db))
+    before_files = sorted(p.relative_to(out) for p in out.rglob("*"))
+    with open_store(db) as store:
+        before_runs = store.list_runs().height
+    second = SUMMARY["runs"][1]
+    over: dict[str, object] = {}
+    if case == "period":
+        over["period"] = "2026-8"
+    elif case == "as_of":
+        over["as_of"] = date(2026, 7, 31)
+    elif case == "empty_registry":
+        over["registry"] = bad_registry(tmp_path, [])
+    elif case == "twice":
+        unit = ["91110000600037341L", "甲", "企业", 30, "东镇工会", "未建会", None]
+        other = ["91110000600037341L", "甲", "企业", 31, "东镇工会", "未建会", None]
+        over["registry"] = bad_registry(tmp_path, [unit, other])
+    elif case == "missing_file":
+        over["collections"] = (tmp_path / "nope.csv",)
+    elif case == "config":
+        cfg = tmp_path / "policy.toml"
+        cfg.write_text("tolerance_fen = 1\nunknown_rate_key = 3\n", encoding="utf-8")
+        over["config"] = cfg
+    with pytest.raises(RunError, match=message) as err:
+        run_period(request_for(second, out, db, **over))
+    assert "\n" not in str(err.value)
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before_files
+    with open_store(db) as store:
+        assert store.list_runs().height == before_runs
+
+
+def test_unwritable_output_folder_fails_before_ingest(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(RunError, match="not writable"):
+        run_period(request_for(SUMMARY["runs"][0], blocker / "out", "sqlite:///:memory:"))
