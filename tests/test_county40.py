@@ -10,17 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import polars as pl
 import pytest
+from _paths import COUNTY
 
 from dues.ingest import read_input
 from dues.ledger import merge_allocations, merge_receipts
 from dues.policy import load_policy
 from dues.reconcile import Outputs, reconcile
 
-COUNTY = Path(__file__).resolve().parents[2] / "shared" / "examples" / "county-40"
 SUMMARY = json.loads((COUNTY / "expected" / "summary.json").read_text(encoding="utf-8"))
 PERIODS = [run["period"] for run in SUMMARY["runs"]]
 

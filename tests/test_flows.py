@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from dues.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-COUNTY = ROOT.parent / "shared" / "examples" / "county-40"
+from _paths import COUNTY  # noqa: E402
+
 SUMMARY = json.loads((COUNTY / "expected" / "summary.json").read_text(encoding="utf-8"))
 
 
@@ -120,3 +121,22 @@ def test_cli_reports_an_unreachable_prefect_api(
     )  # fmt: skip
     assert result.exit_code == 2
     assert "Prefect API at http://127.0.0.1:9/api is unreachable" in result.output
+
+
+@pytest.mark.parametrize(
+    ("argv", "expanded"),
+    [
+        (["--collections", "a", "b"], ["--collections", "a", "--collections", "b"]),
+        (
+            ["--collections", "a", "--allocations", "x", "y", "--out", "o"],
+            ["--collections", "a", "--allocations", "x", "--allocations", "y", "--out", "o"],
+        ),
+        (["--period", "2026-10", "--registry", "r"], ["--period", "2026-10", "--registry", "r"]),
+    ],
+)
+def test_a_list_may_follow_one_flag_as_the_spec_writes_it(
+    argv: list[str], expanded: list[str]
+) -> None:
+    from dues.cli import expand_multi_value_options
+
+    assert expand_multi_value_options(["run", *argv]) == ["run", *expanded]

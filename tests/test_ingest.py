@@ -18,7 +18,8 @@ from dues.ingest import REASONS, read_input
 from dues.readers import InputError
 
 FIXTURES = Path(__file__).parent / "fixtures"
-COUNTY = Path(__file__).resolve().parents[2] / "shared" / "examples" / "county-40"
+from _paths import COUNTY  # noqa: E402
+
 SUMMARY = json.loads((COUNTY / "expected" / "summary.json").read_text(encoding="utf-8"))
 
 COLLECTION_HEADER = [

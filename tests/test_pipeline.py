@@ -1,4 +1,4 @@
-"""A period run end to end: the example county, idempotence, and bad requests that change nothing."""
+"""A period run end to end: the example county, idempotence, bad requests leave no trace."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
+from _paths import COUNTY
 
 from dues.pipeline import OUTPUT_NAMES, RunError, RunRequest, run_period
 from dues.store import open_store
 
-COUNTY = Path(__file__).resolve().parents[2] / "shared" / "examples" / "county-40"
 SUMMARY = json.loads((COUNTY / "expected" / "summary.json").read_text(encoding="utf-8"))
 INPUTS = COUNTY / "inputs"
 

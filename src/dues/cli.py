@@ -183,6 +183,40 @@ def run(
     print_summary(summary)
 
 
+@app.command()
+def serve(
+    inbox: Annotated[
+        Path, typer.Option(help="Folder with <YYYY-MM>/ subfolders of bureau files.")
+    ] = Path("inbox"),
+    registry: Annotated[Path, typer.Option(help="Unit registry used by each run.")] = Path(
+        "inbox/registry.xlsx"
+    ),
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
+    db: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Database URL (default: DUES_DATABASE_URL or sqlite:///var/dues.db)."),
+    ] = None,
+    cron: Annotated[str, typer.Option(help="When to run (Asia/Shanghai).")] = "0 6 5 * *",
+) -> None:
+    """Run the monthly schedule on this machine: on the 5th at 06:00, reconcile last month."""
+    from prefect.schedules import Cron
+
+    from dues.settings import Settings
+    from flows.monthly import scheduled_reconciliation
+
+    check_prefect_api()
+    scheduled_reconciliation.serve(
+        name="dues-monthly",
+        schedules=[Cron(cron, timezone="Asia/Shanghai")],
+        parameters={
+            "inbox": str(inbox),
+            "registry": str(registry),
+            "out": str(out),
+            "db": db or Settings().database_url,
+        },
+    )
+
+
 def print_summary(summary: RunSummary) -> None:
     t = summary.totals
     table = Table(title=f"dues {summary.period} (months {summary.start_period} … {summary.period})")
@@ -200,5 +234,29 @@ def print_summary(summary: RunSummary) -> None:
     console.print(f"report: [bold]{summary.report}[/]")
 
 
+MULTI_VALUE_OPTIONS = ("--collections", "--allocations")
+
+
+def expand_multi_value_options(argv: list[str]) -> list[str]:
+    """`--collections A B` -> `--collections A --collections B` (SPEC §5's form).
+
+    click options take one value each; the SPEC lets a list follow one flag, so
+    the words after it, up to the next option, are each given their own flag.
+    """
+    out: list[str] = []
+    current: str | None = None
+    for word in argv:
+        if word.startswith("-"):
+            current = word if word in MULTI_VALUE_OPTIONS else None
+            out.append(word)
+        elif current is not None and out[-1] != current:
+            out += [current, word]
+        else:
+            out.append(word)
+    return out
+
+
 def main() -> None:  # pragma: no cover - console entry point
-    app()
+    import sys
+
+    app(args=expand_multi_value_options(sys.argv[1:]))
