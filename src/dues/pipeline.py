@@ -311,6 +311,7 @@ def reconcile_stage(ctx: RunContext, merged: Path) -> Path:
     for name, frame in frames.items():
         write_parquet(frame, ctx.staging / f"{name}.parquet")
     write_text(outputs.start_period, merged / "start_period.txt")
+    write_parquet(outputs.unmatched_allocations, merged / "unmatched_allocations.parquet")
     return ctx.staging
 
 
@@ -369,8 +370,15 @@ def run_info(ctx: RunContext, merged: Path, frames: dict[str, pl.DataFrame]) -> 
         "database": _masked(req.db),
         "inputs": stats,
         "conservation_holds": all(s["rows_conserved"] and s["money_conserved"] for s in stats),
-        "totals": totals_of(frames),
+        "totals": totals_of(frames) | _unmatched_allocations(merged),
     }
+
+
+def _unmatched_allocations(merged: Path) -> dict[str, int]:
+    """Allocations to units not in the registry: not in any SPEC output, so counted here."""
+    frame = pl.read_parquet(merged / "unmatched_allocations.parquet")
+    fen = int(frame["amount_fen"].sum() or 0) if frame.height else 0
+    return {"unmatched_allocations": frame.height, "unmatched_allocations_fen": fen}
 
 
 def _masked(url: str) -> str:
