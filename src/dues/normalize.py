@@ -20,8 +20,8 @@ EXCEL_EPOCH = pl.date(1899, 12, 30)
 # Serial numbers for 1950-01-01 .. 2099-12-31: anything else is not a plausible date.
 _SERIAL_MIN, _SERIAL_MAX = 18264, 73050
 
-_DECIMAL = r"^([+-]?)(\d+)(?:\.(\d*))?$"
-_DECIMAL_FRAC_ONLY = r"^([+-]?)\.(\d+)$"
+# sign, whole digits (may be empty: ".5"), fraction digits
+_DECIMAL = r"^(?<sign>[+-]?)(?<whole>\d*)(?:\.(?<frac>\d*))?$"
 
 
 def clean_text(text: pl.Expr) -> pl.Expr:
@@ -32,33 +32,32 @@ def clean_text(text: pl.Expr) -> pl.Expr:
 
 def _numeric_text(text: pl.Expr) -> pl.Expr:
     """Drop what bureaus decorate numbers with: thousands separators, 元, ¥, inner spaces."""
-    return (
-        clean_text(text)
-        .str.replace_all(r"[,\s]", "")
-        .str.replace(r"元$", "")
-        .str.replace(r"^[¥￥]", "")
-        .str.replace(r"^\.", "0.")
-        .str.replace(r"^([+-])\.", "${1}0.")
-    )
+    return clean_text(text).str.replace_all(r"[,\s¥￥]|元$", "")
 
 
-def scaled_int(text: pl.Expr, places: int) -> pl.Expr:
+def scaled_int(text: pl.Expr, places: int, *, cleaned: bool = False) -> pl.Expr:
     """Parse decimal text to an integer count of 10**-places units, rounding half up.
 
     Half up means away from zero for the magnitude (-0.005 yuan -> -1 fen), which is how
     a refund of a rounded amount is written. Text with an exponent or other letters -> null.
+    One regex pass splits sign, whole and fraction; the rest is integer arithmetic.
     """
-    t = _numeric_text(text)
-    sign = t.str.extract(_DECIMAL, 1)
-    whole = t.str.extract(_DECIMAL, 2)
-    frac = t.str.extract(_DECIMAL, 3).fill_null("")
+    t = text if cleaned else _numeric_text(text)
+    parts = t.str.extract_groups(_DECIMAL)
+    whole = parts.struct.field("whole")
+    frac = parts.struct.field("frac").fill_null("")
     # Keep `places` digits, and the next one to decide rounding.
     kept = frac.str.slice(0, places).str.pad_end(places, "0") if places else pl.lit("")
-    next_digit = frac.str.slice(places, 1).str.pad_end(1, "0").cast(pl.Int64, strict=False)
+    round_up = frac.str.slice(places, 1).str.contains("^[5-9]").fill_null(False)
+    digits = whole + kept
     # 18 significant digits fit Int64 with room for the scale: longer text is rejected.
-    ok = whole.str.len_chars() <= 18 - places
-    magnitude = (whole + kept).cast(pl.Int64, strict=False) + (next_digit >= 5).cast(pl.Int64)
-    value = pl.when(sign == "-").then(-magnitude).otherwise(magnitude)
+    ok = (whole.str.len_chars() <= 18 - places) & (
+        (whole.str.len_chars() > 0) | (frac.str.len_chars() > 0)
+    )
+    magnitude = (pl.when(digits.str.len_chars() > 0).then(digits).otherwise(pl.lit("0"))).cast(
+        pl.Int64, strict=False
+    ) + round_up.cast(pl.Int64)
+    value = pl.when(parts.struct.field("sign") == "-").then(-magnitude).otherwise(magnitude)
     return pl.when(ok).then(value).otherwise(None)
 
 
@@ -70,9 +69,9 @@ def money_fen(text: pl.Expr) -> pl.Expr:
 def whole_number(text: pl.Expr) -> pl.Expr:
     """Integer text ('12', '1,200', '12.0' as Excel writes it) -> Int64; '12.5' -> null."""
     t = _numeric_text(text)
-    frac = t.str.extract(_DECIMAL, 3).fill_null("")
+    frac = t.str.extract_groups(_DECIMAL).struct.field("frac").fill_null("")
     integral = frac.str.replace_all("0", "").str.len_chars() == 0
-    return pl.when(integral).then(scaled_int(text, 0)).otherwise(None)
+    return pl.when(integral).then(scaled_int(t, 0, cleaned=True)).otherwise(None)
 
 
 def rate_bp(text: pl.Expr) -> pl.Expr:
@@ -84,8 +83,8 @@ def rate_bp(text: pl.Expr) -> pl.Expr:
     t = _numeric_text(text)
     percent = t.str.ends_with("%")
     bare = t.str.strip_suffix("%")
-    as_percent = scaled_int(bare, 2)
-    as_fraction = scaled_int(bare, 4)
+    as_percent = scaled_int(bare, 2, cleaned=True)
+    as_fraction = scaled_int(bare, 4, cleaned=True)
     looks_fraction = as_fraction < 10_000
     return (
         pl.when(percent)

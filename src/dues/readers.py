@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,19 +76,41 @@ def _read_csv(path: Path) -> Grid:
     return Grid(cells, rows, encoding)
 
 
-def _first_used_row_xlsx(path: Path) -> int:
-    """Row number of the first row with a value (streamed, so cheap even for 100k rows)."""
-    from openpyxl import load_workbook
+_CELL = re.compile(rb'<c r="[A-Z]+(\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
 
-    wb = load_workbook(path, read_only=True, data_only=True)
-    try:
-        ws = wb.worksheets[0]
-        for row in ws.iter_rows(max_row=200):
-            if any(c.value not in (None, "") for c in row):
-                return int(row[0].row or 1)
-        return 1
-    finally:
-        wb.close()
+
+def _first_sheet_xml(book: zipfile.ZipFile) -> str:
+    """Path of the first worksheet's XML part, as the workbook's relationships name it."""
+    workbook = book.read("xl/workbook.xml")
+    rel_id = re.search(rb'<(?:\w+:)?sheet [^>]*?r:id="([^"]+)"', workbook)
+    rels = book.read("xl/_rels/workbook.xml.rels")
+    if rel_id:
+        for rel in re.finditer(rb"<Relationship [^>]*>", rels):
+            if b'Id="' + rel_id.group(1) + b'"' in rel.group(0):
+                target = re.search(rb'Target="([^"]+)"', rel.group(0))
+                if target:
+                    name = target.group(1).decode()
+                    return name.lstrip("/") if name.startswith("/") else f"xl/{name}"
+    return "xl/worksheets/sheet1.xml"
+
+
+def _first_used_row_xlsx(path: Path) -> int:
+    """Row number of the first cell with a value, from the sheet XML's first bytes.
+
+    openpyxl's read-only mode scans the whole sheet for its size when the file has no
+    <dimension> (13 s for 100k rows), so the first rows are read straight from the zip.
+    """
+    with zipfile.ZipFile(path) as book, book.open(_first_sheet_xml(book)) as sheet:
+        head = b""
+        while chunk := sheet.read(1 << 16):
+            head += chunk
+            for cell in _CELL.finditer(head):
+                body = cell.group(2) or b""
+                if re.search(rb"<v>[^<]|<t[^>]*>[^<]", body):
+                    return int(cell.group(1))
+            if len(head) > 1 << 22:
+                break
+    return 1
 
 
 def _first_used_row_xls(path: Path) -> int:
