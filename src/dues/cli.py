@@ -88,7 +88,10 @@ def sample(
     from dues.sample import main_sample
 
     manifest = main_sample(out, units, seed)
-    console.print(f"sample county written to {out} ({manifest!r:.0}{units} units)")
+    console.print(
+        f"sample county written to {out}: {units} units, {len(manifest.files)} files "
+        f"over {len(manifest.periods)} months; the exact figures are in {out / 'manifest.json'}"
+    )
 
 
 def _parse_as_of(text: str | None) -> date | None:

@@ -282,10 +282,6 @@ def _raw_json(spec: InputSpec) -> pl.Expr:
     ).struct.json_encode()
 
 
-def _content_columns(spec: InputSpec) -> list[str]:
-    return [c.target for c in spec.columns]
-
-
 def split_duplicates(
     frame: pl.DataFrame, key: list[str], content: list[str]
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:

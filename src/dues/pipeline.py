@@ -18,7 +18,7 @@ import os
 import re
 import shutil
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -236,8 +236,8 @@ def merge_history(ctx: RunContext, stage: Path) -> Path:
     write_parquet(quarantine, merged / "quarantine.parquet")
     # Per-file conservation now counts repeats and conflicts found against the store.
     stats = json.loads((stage / "stats.json").read_text(encoding="utf-8"))
-    moved = _per_file(rec.duplicates, alloc.duplicates, "dup") | {}
-    clashed = _per_file(rec.conflicts, alloc.conflicts, "conflict")
+    moved = _per_file(rec.duplicates, alloc.duplicates)
+    clashed = _per_file(rec.conflicts, alloc.conflicts)
     for entry in stats:
         dup_rows, dup_fen = moved.get(entry["file"], (0, 0))
         bad_rows, bad_fen = clashed.get(entry["file"], (0, 0))
@@ -252,6 +252,7 @@ def merge_history(ctx: RunContext, stage: Path) -> Path:
             by_reason["conflicting_duplicate"] = (
                 by_reason.get("conflicting_duplicate", 0) + bad_rows
             )
+        entry["rows_conserved"], entry["money_conserved"] = conservation(entry)
     write_text(json.dumps(stats, ensure_ascii=False, indent=1), merged / "stats.json")
     shutil.copy(stage / "registry.parquet", merged / "registry.parquet")
     return merged
@@ -274,9 +275,19 @@ def _conflicts_to_quarantine(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     )
 
 
-def _per_file(
-    receipts: pl.DataFrame, allocations: pl.DataFrame, _: str
-) -> dict[str, tuple[int, int]]:
+def conservation(entry: dict[str, Any]) -> tuple[bool, bool]:
+    """(rows, money) conservation of SPEC §3 for one file's figures."""
+    rows = entry["rows_read"] == (
+        entry["rows_accepted"] + entry["rows_quarantined"] + entry["rows_duplicate"]
+    )
+    money = entry["money_read_fen"] == (
+        entry["money_accepted_fen"] + entry["money_quarantined_fen"] + entry["money_duplicate_fen"]
+    )
+    return rows, money
+
+
+def _per_file(receipts: pl.DataFrame, allocations: pl.DataFrame) -> dict[str, tuple[int, int]]:
+    """Rows and fen per source file of the lines the ledger merge took out of `accepted`."""
     out: dict[str, tuple[int, int]] = {}
     for frame in (receipts, allocations):
         if frame.is_empty():
@@ -353,10 +364,11 @@ def totals_of(frames: dict[str, pl.DataFrame]) -> dict[str, int]:
     }
 
 
-def run_info(ctx: RunContext, merged: Path, frames: dict[str, pl.DataFrame]) -> dict[str, Any]:
+def run_info(
+    ctx: RunContext, merged: Path, frames: dict[str, pl.DataFrame], stats: list[dict[str, Any]]
+) -> dict[str, Any]:
     req = ctx.request
     policy: Policy = load_policy(req.config)
-    stats = json.loads((merged / "stats.json").read_text(encoding="utf-8"))
     as_of = req.as_of or last_day(parse_period(req.period))
     return {
         "run_id": ctx.run_id,
@@ -392,19 +404,12 @@ def report_stage(ctx: RunContext, merged: Path) -> Path:
     from dues.report import write_report
 
     frames = {n: pl.read_parquet(ctx.staging / f"{n}.parquet") for n in OUTPUT_NAMES}
-    # Conservation after the store merge: recount each file's figures.
-    for entry in json.loads((merged / "stats.json").read_text(encoding="utf-8")):
-        rows_ok = entry["rows_read"] == (
-            entry["rows_accepted"] + entry["rows_quarantined"] + entry["rows_duplicate"]
-        )
-        money_ok = entry["money_read_fen"] == (
-            entry["money_accepted_fen"]
-            + entry["money_quarantined_fen"]
-            + entry["money_duplicate_fen"]
-        )
-        if not (rows_ok and money_ok):
+    # Conservation after the store merge, checked again on the figures run.json will carry.
+    stats = json.loads((merged / "stats.json").read_text(encoding="utf-8"))
+    for entry in stats:
+        if not all(conservation(entry)):
             raise RunError(f"{entry['file']}: conservation does not hold; nothing was written")
-    info = run_info(ctx, merged, frames)
+    info = run_info(ctx, merged, frames, stats)
     rows = frames["reconciliation"].height
     if rows > REPORT_DETAIL_LIMIT:
         # openpyxl writes ~60k cells a second: a province's 1.2M unit-months would take a
@@ -451,20 +456,9 @@ def persist_and_publish(ctx: RunContext, merged: Path) -> RunSummary:
         code_version=info["code_version"],
         config_hash=info["config_hash"],
     )
+    wanted = [f.name for f in fields(InputFileRecord) if f.name != "file_name"]
     files = [
-        InputFileRecord(
-            file_name=s["file"],
-            kind=s["kind"],
-            sha256=s["sha256"],
-            rows_read=s["rows_read"],
-            rows_accepted=s["rows_accepted"],
-            rows_quarantined=s["rows_quarantined"],
-            rows_duplicate=s["rows_duplicate"],
-            money_read_fen=s["money_read_fen"],
-            money_accepted_fen=s["money_accepted_fen"],
-            money_quarantined_fen=s["money_quarantined_fen"],
-            money_duplicate_fen=s["money_duplicate_fen"],
-        )
+        InputFileRecord(file_name=s["file"], **{name: s[name] for name in wanted})
         for s in info["inputs"]
     ]
     with open_store(req.db) as store:
