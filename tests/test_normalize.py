@@ -6,8 +6,10 @@ from datetime import date
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dues import normalize
+from dues import normalize, uscc
 
 
 def apply(expr_fn, text):  # type: ignore[no-untyped-def]
@@ -118,3 +120,68 @@ def test_enums_from_english_names_or_chinese_labels(cell: str, name: str | None)
 )
 def test_codes_lose_excel_float_tails_and_spaces(cell: str, code: str) -> None:
     assert apply(normalize.code_text, cell) == code
+
+
+# ---- fast paths: exactly the full normalizer on the cells they take -------------------
+
+FULL = {
+    "money": normalize.money_fen,
+    "int": normalize.whole_number,
+    "code": normalize.code_text,
+    "uscc": lambda e: normalize.clean_text(uscc.normalized(e)),
+    "date": normalize.date_value,
+}
+
+
+def _both(kind: str, cells: list[str]) -> tuple[list[object], list[object]]:
+    fast = normalize.FAST_PATHS[kind]
+    frame = pl.DataFrame({"t": cells}, schema={"t": pl.String})
+    assert frame.select(pl.col("t").str.contains(fast.pattern).all()).item()
+    out = frame.select(fast=fast.parse(pl.col("t")), full=FULL[kind](pl.col("t")))
+    return out["fast"].to_list(), out["full"].to_list()
+
+
+@pytest.mark.parametrize("kind", sorted(normalize.FAST_PATHS))
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_a_fast_path_reads_its_cells_as_the_full_normalizer_does(kind: str, data) -> None:  # type: ignore[no-untyped-def]
+    pattern = normalize.FAST_PATHS[kind].pattern
+    cells = data.draw(st.lists(st.from_regex(pattern, fullmatch=True), min_size=1, max_size=30))
+    fast, full = _both(kind, cells)
+    assert fast == full
+
+
+@pytest.mark.parametrize(
+    ("kind", "cells"),
+    [
+        ("money", ["0", "-0", "12.", ".5", "-.05", "-12.30", "000123", "999999999999999.99"]),
+        ("int", ["0", "-0", "007", "123456789012345"]),
+        ("date", ["2026-01-31", "2026-02-30", "2024-02-29", "2026-13-01", "0000-00-00"]),
+        ("uscc", ["91369901014008660R", "000000000000000000"]),
+        ("code", ["320260000001000000", "CZ001"]),
+    ],
+)
+def test_fast_paths_on_edge_cells(kind: str, cells: list[str]) -> None:
+    fast, full = _both(kind, cells)
+    assert fast == full
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    cells=st.lists(
+        st.one_of(
+            st.from_regex(normalize.FAST_PATHS["money"].pattern, fullmatch=True),
+            st.sampled_from(["1,234.56", "１２.５", "638.71元", "0.005", "abc", " 7 ", "-"]),
+            st.none(),
+        ),
+        max_size=40,
+    )
+)
+def test_ingest_parses_a_mixed_column_cell_for_cell_as_the_full_normalizer(cells) -> None:  # type: ignore[no-untyped-def]
+    from dues.ingest import _parse_column
+    from dues.schemas import input_spec
+
+    col = input_spec("collections").column("amount")
+    series = pl.Series("raw", cells, dtype=pl.String)
+    expected = series.to_frame("t").select(normalize.money_fen(pl.col("t")))["money_fen"]
+    assert _parse_column(series, col).to_list() == expected.to_list()

@@ -7,7 +7,6 @@ exact duplicate, and the money of the file is conserved across those three.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +47,9 @@ _FRAME_CHECK_COLUMN = {
     "missing_union_founded": "union_founded",
 }
 _TOTALS = ("合计", "总计")
+_CODE_COLUMNS = frozenset({"receipt_no", "voucher_no", "item_code"})
+# A column whose first rows are mostly distinct is parsed row by row (see _parse_cells).
+_SAMPLE_ROWS, _DISTINCT_RATIO = 10_000, 0.5
 _HEADER_SCAN_ROWS = 30
 
 
@@ -111,14 +113,6 @@ QUARANTINE_SCHEMA = {
 
 def empty_quarantine() -> pl.DataFrame:
     return pl.DataFrame(schema=QUARANTINE_SCHEMA)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # ---- header -------------------------------------------------------------------------
@@ -194,26 +188,52 @@ def _typed(col: ColumnSpec, raw: pl.Expr) -> pl.Expr:
             # Unknown labels are kept as text so pandera's check names them `bad_enum`.
             labels = _enum_labels(t.removeprefix("enum:"))
             return pl.coalesce(normalize.enum_value(raw, labels), normalize.clean_text(raw))
-        case _ if col.name in {"receipt_no", "voucher_no", "item_code"}:
+        case _ if col.name in _CODE_COLUMNS:
             return normalize.code_text(raw)
         case _:
             return normalize.text_value(raw)
 
 
-def _parse_distinct(cells: pl.Series, col: ColumnSpec) -> pl.Series:
-    """Parse each distinct cell text once and map the results back onto the rows.
+def _fast_path(col: ColumnSpec) -> normalize.FastPath | None:
+    if col.name in _CODE_COLUMNS:
+        return normalize.FAST_PATHS["code"]
+    return normalize.FAST_PATHS.get(col.type)
+
+
+def _parse_cells(cells: pl.Series, col: ColumnSpec) -> pl.Series:
+    """The full normalizer of `col` over `cells`, once per distinct text where that pays.
 
     Bureau columns repeat themselves (a handful of rates, items and dates in a million
-    lines), and the text normalizers are the costly part of ingest, so this is several
-    times faster than parsing every row, and never slower by much for unique columns.
+    lines), and the text normalizers are the costly part of ingest, so a repetitive
+    column is parsed once per distinct text and mapped back; a column of mostly unique
+    texts (amounts, receipt numbers) is parsed row by row, skipping the unique-and-join.
     """
+    frame = cells.to_frame("text")
+    sample = cells.head(_SAMPLE_ROWS)
+    if sample.n_unique() > _DISTINCT_RATIO * max(sample.len(), 1):
+        return frame.select(value=_typed(col, pl.col("text"))).get_column("value")
     distinct = cells.unique().to_frame("text")
     parsed = distinct.with_columns(value=_typed(col, pl.col("text")))
-    return (
-        cells.to_frame("text")
-        .join(parsed, on="text", how="left", nulls_equal=True, maintain_order="left")
-        .get_column("value")
+    return frame.join(
+        parsed, on="text", how="left", nulls_equal=True, maintain_order="left"
+    ).get_column("value")
+
+
+def _parse_column(cells: pl.Series, col: ColumnSpec) -> pl.Series:
+    """Typed values of one column: plain cells by their fast path, the rest in full."""
+    fast = _fast_path(col)
+    if fast is None:
+        return _parse_cells(cells, col)
+    frame = cells.to_frame("text").select(
+        plain=pl.col("text").str.contains(fast.pattern).fill_null(False),
+        value=fast.parse(pl.col("text")),
     )
+    rest = frame.get_column("plain").not_().arg_true()
+    values = frame.get_column("value")
+    if rest.is_empty():
+        return values
+    full = _parse_cells(cells.gather(rest), col)
+    return values.scatter(rest, full.cast(values.dtype))
 
 
 def _defaults(spec: InputSpec) -> list[pl.Expr]:
@@ -285,31 +305,36 @@ def _raw_json(spec: InputSpec) -> pl.Expr:
 def split_duplicates(
     frame: pl.DataFrame, key: list[str], content: list[str]
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(first occurrences, exact repeats, same-key-other-content) in source order."""
+    """(first occurrences, exact repeats, same-key-other-content), each in frame order."""
     repeated = frame.select(pl.struct(key).is_duplicated()).to_series()
     if not repeated.any():  # the usual case: every key once, nothing to compare
         return frame, frame.clear(), frame.clear()
     # Only the few rows whose key repeats need the (costly) content comparison.
-    single = frame.filter(~repeated)
-    ranked = frame.filter(repeated).with_columns(
-        _first_of_key=pl.int_range(pl.len()).over(key) == 0,
-        _first_of_content=pl.int_range(pl.len()).over(content) == 0,
+    where = repeated.arg_true()
+    ranked = frame[where].select(
+        first_of_key=pl.int_range(pl.len()).over(key) == 0,
+        first_of_content=pl.int_range(pl.len()).over(content) == 0,
     )
-    drop = ["_first_of_key", "_first_of_content"]
-    firsts = ranked.filter(pl.col("_first_of_key")).drop(drop)
-    kept = pl.concat([single, firsts]).sort("source_file", "source_row")
-    dups = ranked.filter(~pl.col("_first_of_key") & ~pl.col("_first_of_content")).drop(drop)
-    conflicts = ranked.filter(~pl.col("_first_of_key") & pl.col("_first_of_content")).drop(drop)
-    return kept, dups, conflicts
+    later = ~ranked["first_of_key"]
+    dropped = pl.zeros(frame.height, pl.Boolean, eager=True).scatter(where.filter(later), True)
+    dups = frame[where.filter(later & ~ranked["first_of_content"])]
+    conflicts = frame[where.filter(later & ranked["first_of_content"])]
+    return frame.filter(~dropped), dups, conflicts
 
 
 def _totals(frame: pl.DataFrame, spec: InputSpec) -> tuple[pl.DataFrame, int | None, int | None]:
     """Drop a 合计/总计 row; return (data, its row number, its amount in fen)."""
-    label = pl.any_horizontal(
-        pl.col(f"raw_{c.name}").str.replace_all(r"\s", "").is_in(_TOTALS)
+    texts = [
+        pl.col(f"raw_{c.name}")
         for c in spec.columns
         if not c.type.startswith(("money", "int", "rate", "date"))
-    )
+    ]
+    # A cheap look for the character both labels share before the exact comparison.
+    if not frame.select(
+        pl.any_horizontal(t.str.contains("计", literal=True) for t in texts).any()
+    ).item():
+        return frame, None, None
+    label = pl.any_horizontal(t.str.replace_all(r"\s", "").is_in(_TOTALS) for t in texts)
     marked = frame.with_columns(_is_total=label.fill_null(False))
     totals = marked.filter("_is_total")
     data = marked.filter(~pl.col("_is_total")).drop("_is_total")
@@ -373,18 +398,20 @@ def _read_input(path: Path, kind: Kind | None) -> InputResult:
     raw, totals_row, totals_fen = _totals(raw, spec)
 
     typed = raw.with_columns(
-        _parse_distinct(raw[f"raw_{c.name}"], c).alias(c.target) for c in spec.columns
+        _parse_column(raw[f"raw_{c.name}"], c).alias(c.target) for c in spec.columns
     )
     typed = typed.with_columns(_defaults(spec)).with_columns(
         source_file=pl.lit(path.name), _parse=_parse_failures(spec)
     )
-    pre_bad = typed.filter(pl.col("_parse").is_not_null())
-    candidates = typed.filter(pl.col("_parse").is_null()).drop("_parse")
+    unparsed = typed.get_column("_parse").is_not_null()
+    pre_bad = typed.filter(unparsed)
+    candidates = typed.filter(~unparsed).drop("_parse")
     targets = [c.target for c in spec.columns]
     pandera_bad = _pandera_failures(candidates.select(targets), spec)
-    candidates = candidates.with_row_index("pos").with_columns(pl.col("pos").cast(pl.Int64))
-    bad_rows = candidates.join(pandera_bad, on="pos", how="inner")
-    good = candidates.join(pandera_bad, on="pos", how="anti").drop("pos")
+    # pandera_bad is sorted by row position, one row each: a mask keeps the two in step.
+    failed = pl.zeros(candidates.height, pl.Boolean, eager=True).scatter(pandera_bad["pos"], True)
+    bad_rows = candidates.filter(failed).hstack(pandera_bad.select("column", "reason"))
+    good = candidates.filter(~failed)
 
     key = [input_spec(header.kind).column(k).target for k in spec.key]
     kept, dups, conflicts = split_duplicates(good, key, targets)
@@ -421,7 +448,7 @@ def _read_input(path: Path, kind: Kind | None) -> InputResult:
     stats = FileStats(
         file=path.name,
         kind=header.kind,
-        sha256=sha256_of(path),
+        sha256=grid.sha256,
         encoding=grid.encoding,
         header_row=int(grid.rows[header.index]),
         rows_read=raw.height,

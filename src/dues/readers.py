@@ -10,9 +10,10 @@ separately to keep `source_row` equal to the row number Excel shows.
 from __future__ import annotations
 
 import csv
-import io
+import hashlib
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,50 +31,64 @@ class Grid:
     cells: pl.DataFrame  # columns c0..cN, all String
     rows: pl.Series  # Int64 row numbers
     encoding: str
+    sha256: str  # of the file's bytes, for the run manifest
 
 
-def decode_csv(data: bytes) -> tuple[str, str]:
-    """Return (text, encoding name) for CSV bytes in UTF-8 (with or without BOM) or GBK/GB18030."""
+def _parse_csv(source: bytes) -> pl.DataFrame:
+    head = source[: 1 << 16].decode("utf-8", errors="ignore")
+    # Title rows above the header have fewer fields than the data: polars needs a
+    # rectangular file, so the widest of the first lines sets the column count.
+    width = max((len(r) for r in csv.reader(head.splitlines()[:50])), default=1)
+    return pl.read_csv(
+        source,
+        has_header=False,
+        schema={f"c{i}": pl.String for i in range(width)},
+        truncate_ragged_lines=True,
+        raise_if_empty=False,
+    )
+
+
+def _read_csv_cells(data: bytes) -> tuple[pl.DataFrame, str]:
+    """Cells and encoding: a BOM says UTF-8; else strict UTF-8 (polars checks every
+    field as it parses, which saves decoding a large file twice); else GB18030, a
+    superset of GBK."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
+        return _parse_csv(data[3:]), "utf-8-sig"
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+        return _parse_csv(data), "utf-8"
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" not in str(exc).lower():
+            raise
     try:
-        return data.decode("gb18030"), "gb18030"
+        text = data.decode("gb18030")
     except UnicodeDecodeError as exc:
         raise InputError(
             f"cannot decode as UTF-8, GBK or GB18030 (byte {exc.start}); save it as CSV UTF-8"
         ) from exc
+    return _parse_csv(text.encode("utf-8")), "gb18030"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _read_csv(path: Path) -> Grid:
-    text, encoding = decode_csv(path.read_bytes())
-    if not text.strip():
+    data = path.read_bytes()
+    if not data or data.isspace():
         raise InputError("the file is empty")
-    # Title rows above the header have fewer fields than the data: polars needs a
-    # rectangular file, so the widest of the first lines sets the column count.
-    head_lines = text.splitlines()[:50]
-    width = max((len(r) for r in csv.reader(head_lines)), default=1)
-    names = [f"c{i}" for i in range(width)]
-    try:
-        cells = pl.read_csv(
-            # UTF-8 files are parsed straight from disk; others were decoded above.
-            path if encoding.startswith("utf-8") else io.BytesIO(text.encode("utf-8")),
-            has_header=False,
-            schema={n: pl.String for n in names},
-            truncate_ragged_lines=True,
-            raise_if_empty=False,
-        )
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"cannot parse as CSV: {exc}") from exc
-    if encoding == "utf-8-sig" and cells.height and cells.width:
-        # polars skips a BOM only when it reads the path itself; strip it from the first cell
-        cells = cells.with_columns(pl.col("c0").str.strip_prefix("\ufeff"))
+    # hashlib releases the GIL on large buffers: the digest is free beside the parse.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(_sha256, data)
+        try:
+            cells, encoding = _read_csv_cells(data)
+        except pl.exceptions.PolarsError as exc:
+            raise InputError(f"cannot parse as CSV: {exc}") from exc
+        sha256 = digest.result()
+    if cells.height == 0 or all(cells[c].null_count() == cells.height for c in cells.columns):
+        raise InputError("the file is empty")
     # One CSV record per line: bureau exports never wrap cells across lines.
     rows = pl.int_range(1, cells.height + 1, eager=True, dtype=pl.Int64)
-    return Grid(cells, rows, encoding)
+    return Grid(cells, rows, encoding, sha256)
 
 
 _CELL = re.compile(rb'<c r="[A-Z]+(\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
@@ -148,7 +163,7 @@ def _read_workbook(path: Path) -> Grid:
     except Exception:  # an exotic workbook calamine could read: fall back to its own start
         first = 1
     rows = pl.int_range(first, first + cells.height, eager=True, dtype=pl.Int64)
-    return Grid(cells, rows, "xlsx")
+    return Grid(cells, rows, "xlsx", _sha256(path.read_bytes()))
 
 
 def read_grid(path: Path) -> Grid:
