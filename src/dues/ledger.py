@@ -86,18 +86,22 @@ def merge_records(
     assert_columns(stored, [*key, *compared], "stored records")
     assert_unique(stored, key, "stored records")
     columns = incoming.columns
-    ordered = (
-        incoming.with_row_index(_SEQ)
-        .with_columns(__file_rank=pl.col(_SEQ).min().over("source_file"))
-        .sort("__file_rank", "source_row", _SEQ)
-        .drop("__file_rank")
-    )
+    ordered = _in_precedence_order(incoming)
     reference = stored.select(
         *key,
         *(pl.col(c).alias(_REF + c) for c in compared),
         pl.lit(True).alias(_STORED),
     )
     joined = ordered.join(reference, on=key, how="left", validate="m:1", maintain_order="left")
+    # Most lines are new: a key neither stored nor repeated needs no content comparison.
+    contested = joined.select(
+        pl.col(_STORED).fill_null(False) | pl.struct(key).is_duplicated()
+    ).to_series()
+    if not contested.any():
+        return Merge(
+            new=ordered.select(columns), duplicates=incoming.clear(), conflicts=incoming.clear()
+        )
+    where = contested.arg_true()
     in_store = pl.col(_STORED).fill_null(False)
     # The winner's content: the stored row, else the first incoming row of the key
     # (`first().over` follows the frame's order, which is the precedence order).
@@ -111,15 +115,38 @@ def merge_records(
     for c in optional:
         same &= (pl.col(c) == winner[c]).fill_null(True)
     is_first = pl.int_range(pl.len()).over(key) == 0
-    labelled = joined.with_columns(
-        __kind=pl.when(~in_store & is_first)
-        .then(pl.lit("new"))
-        .when(same)
-        .then(pl.lit("duplicate"))
-        .otherwise(pl.lit("conflict"))
+    kinds = (
+        joined[where]
+        .select(
+            pl.when(~in_store & is_first)
+            .then(pl.lit("new"))
+            .when(same)
+            .then(pl.lit("duplicate"))
+            .otherwise(pl.lit("conflict"))
+        )
+        .to_series()
     )
+    kind = pl.repeat("new", joined.height, dtype=pl.String, eager=True).scatter(where, kinds)
 
-    def part(kind: str) -> pl.DataFrame:
-        return labelled.filter(pl.col("__kind") == kind).select(columns)
+    def part(name: str) -> pl.DataFrame:
+        return ordered.filter(kind == name).select(columns)
 
     return Merge(new=part("new"), duplicates=part("duplicate"), conflicts=part("conflict"))
+
+
+def _in_precedence_order(incoming: pl.DataFrame) -> pl.DataFrame:
+    """Rows by file (in order of first appearance), then source row; stable."""
+    rank = pl.col(_SEQ).min().over("source_file")
+    ranked = incoming.with_row_index(_SEQ).with_columns(__file_rank=rank)
+    # Files concatenated in order are already sorted: skip sorting a million rows then.
+    in_order = ranked.select(
+        (
+            (pl.col("__file_rank").diff() > 0)
+            | ((pl.col("__file_rank").diff() == 0) & (pl.col("source_row").diff() >= 0))
+        )
+        .fill_null(True)
+        .all()
+    ).item()
+    if not in_order:
+        ranked = ranked.sort("__file_rank", "source_row", _SEQ)
+    return ranked.drop("__file_rank", _SEQ)
