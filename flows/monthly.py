@@ -24,11 +24,10 @@ ingest = task(name="ingest", retries=2, retry_delay_seconds=5, cache_policy=NO_C
 )
 merge = task(name="merge-with-ledger", cache_policy=NO_CACHE)(pipeline.merge_history)
 reconcile = task(name="reconcile", cache_policy=NO_CACHE)(pipeline.reconcile_stage)
-report = task(name="report", cache_policy=NO_CACHE)(pipeline.report_stage)
 # The commit itself is one transaction; a retry after a dropped connection is safe.
-persist = task(
-    name="persist-and-publish", retries=1, retry_delay_seconds=10, cache_policy=NO_CACHE
-)(pipeline.persist_and_publish)
+report_and_commit = task(
+    name="report-and-commit", retries=1, retry_delay_seconds=10, cache_policy=NO_CACHE
+)(pipeline.report_and_commit)
 
 
 @task(name="publish-artifacts", cache_policy=NO_CACHE)
@@ -74,8 +73,7 @@ def monthly_reconciliation(
         stage = ingest(ctx)
         merged = merge(ctx, stage)
         reconcile(ctx, merged)
-        report(ctx, merged)
-        summary: RunSummary = persist(ctx, merged)
+        summary: RunSummary = report_and_commit(ctx, merged)
     finally:
         pipeline.discard(ctx)
     publish_artifacts(summary)

@@ -147,3 +147,78 @@ def test_unwritable_output_folder_fails_before_ingest(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(RunError, match="not writable"):
         run_period(request_for(SUMMARY["runs"][0], blocker / "out", "sqlite:///:memory:"))
+
+
+def test_a_workbook_that_fails_leaves_the_store_and_the_outputs_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dues import pipeline
+
+    out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
+    run_period(request_for(SUMMARY["runs"][0], out, db))
+    before_files = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with open_store(db) as store:
+        before = (store.row_counts(), store.list_runs()["run_id"].to_list())
+
+    def broken(staging: object, info: object, lang: object) -> None:
+        raise OSError("disk full while saving report.xlsx")
+
+    monkeypatch.setattr(pipeline, "write_workbook", broken)
+    with pytest.raises(OSError, match="disk full"):
+        run_period(request_for(SUMMARY["runs"][1], out, db))
+    after_files = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after_files == before_files
+    with open_store(db) as store:
+        assert (store.row_counts(), store.list_runs()["run_id"].to_list()) == before
+
+
+def test_the_store_keeps_each_month_as_its_own_run_settled_it(tmp_path: Path) -> None:
+    out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
+    for run in SUMMARY["runs"]:
+        run_period(request_for(run, out, db))
+    with open_store(db) as store:
+        for run in SUMMARY["runs"]:
+            stored = store.load_results("reconciliation", run["period"])
+            published = pl.read_parquet(out / run["period"] / "reconciliation.parquet")
+            own_month = published.filter(pl.col("period") == run["period"])
+            assert stored.height == own_month.height > 0
+            assert stored["period"].unique().to_list() == [run["period"]]
+            assert stored["expected_fen"].sum() == own_month["expected_fen"].sum()
+            assert stored["status"].to_list() == own_month.sort("uscc")["status"].to_list()
+
+
+def test_a_big_workbook_is_written_by_a_child_process_beside_the_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dues import pipeline
+
+    monkeypatch.setattr(pipeline, "WORKBOOK_PROCESS_ROWS", 0)  # every workbook counts as big
+    out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
+    summary = run_period(request_for(SUMMARY["runs"][0], out, db))
+    assert set(summary.timings) == {"workbook", "report_and_commit"}
+    book = openpyxl.load_workbook(summary.report, read_only=True)
+    assert len(book.sheetnames) >= 8
+    with open_store(db) as store:
+        assert store.list_runs()["run_id"].to_list() == [summary.run_id]
+
+
+def test_a_child_workbook_that_fails_leaves_no_trace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dues import pipeline
+
+    monkeypatch.setattr(pipeline, "WORKBOOK_PROCESS_ROWS", 0)
+    manifest = pipeline.write_manifest
+
+    def manifest_then_block(ctx: pipeline.RunContext, merged: Path) -> dict[str, object]:
+        info = manifest(ctx, merged)
+        (ctx.staging / "report.xlsx").mkdir()  # the child cannot replace a folder
+        return info
+
+    monkeypatch.setattr(pipeline, "write_manifest", manifest_then_block)
+    out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
+    with pytest.raises(RunError, match=r"report\.xlsx could not be written: .*Error"):
+        run_period(request_for(SUMMARY["runs"][0], out, db))
+    assert [p for p in out.rglob("*")] == []
+    with open_store(db) as store:
+        assert store.list_runs().height == 0

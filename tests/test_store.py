@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -199,6 +199,7 @@ def commit(
     new_allocations: pl.DataFrame | None = None,
     results: dict[str, pl.DataFrame] | None = None,
     record: RunRecord | None = None,
+    before_commit: Callable[[], object] | None = None,
 ) -> None:
     """A run of ``period`` with a one-unit registry, one quarantined row and one input file."""
     registry = pl.DataFrame(
@@ -220,6 +221,7 @@ def commit(
         quarantine=quarantined,
         input_files=[input_file("collections.xlsx")],
         results={"reconciliation": reconciliation(period, USCC)} if results is None else results,
+        before_commit=before_commit,
     )
 
 
@@ -297,6 +299,31 @@ def test_commit_run_records_the_run_and_its_input_files(store: Store) -> None:
     assert runs["as_of"][0] == date(2026, 10, 28)
     counts = store.row_counts()
     assert (counts["input_files"], counts["registry_snapshots"], counts["quarantine"]) == (1, 1, 1)
+
+
+def test_a_failure_just_before_commit_rolls_the_whole_run_back(store: Store) -> None:
+    commit(store, "2026-10", "run-1", new_receipts=receipts(receipt("R1")))
+    before = (store.row_counts(), store.load_receipts())
+    calls: list[dict[str, int]] = []
+
+    def workbook_failed() -> None:
+        calls.append(store.row_counts())  # another connection: nothing of run-2 visible yet
+        raise OSError("disk full while saving report.xlsx")
+
+    with pytest.raises(OSError, match="disk full"):
+        commit(
+            store,
+            "2026-10",
+            "run-2",
+            new_receipts=receipts(receipt("R1"), receipt("R9")),
+            before_commit=workbook_failed,
+        )
+    assert calls == [before[0]]
+    assert (store.row_counts(), store.load_receipts().to_dicts()) == (
+        before[0],
+        before[1].to_dicts(),
+    )
+    assert store.list_runs()["run_id"].to_list() == ["run-1"]
 
 
 def test_commit_run_is_atomic_when_a_write_fails_midway(store: Store) -> None:

@@ -17,7 +17,12 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
+import time
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,6 +40,7 @@ from dues.readers import InputError
 from dues.reconcile import Outputs, reconcile
 from dues.schemas import Kind
 
+_READERS = 3  # files read at once: two cores, and one thread's Python work between parses
 PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 OUTPUT_NAMES = (
     "reconciliation",
@@ -49,6 +55,9 @@ OUTPUT_NAMES = (
 
 # Above this many unit-months the workbook's detail sheet keeps only the exceptions.
 REPORT_DETAIL_LIMIT = 200_000
+# Above this many unit-months the workbook is written by a child process beside the commit
+# (report_and_commit); below it, starting a Python process costs more than it saves.
+WORKBOOK_PROCESS_ROWS = 100_000
 
 
 class RunError(Exception):
@@ -110,6 +119,7 @@ class RunSummary:
     quarantined: int = 0
     unmatched: int = 0
     founding_drive: int = 0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds of the last stage's parts
 
 
 # ---- stage 0: checks that cost nothing --------------------------------------------------
@@ -176,7 +186,15 @@ def _read(path: Path, kind: Kind) -> InputResult:
 def ingest(ctx: RunContext) -> Path:
     """Read the registry, collections and allocations; stage them as Parquet."""
     req = ctx.request
-    registry = _read(req.registry, "registry")
+    jobs: list[tuple[Kind, Path]] = [("registry", req.registry)]
+    jobs += [("collections", p) for p in req.collections]
+    jobs += [("allocations", p) for p in req.allocations]
+    # Files are read side by side: polars releases the GIL, so the Python-side work
+    # of one file (pandera, bookkeeping) overlaps the parsing of the next. Results come
+    # back in input order, and so does the first error.
+    with ThreadPoolExecutor(max_workers=_READERS) as pool:
+        results = list(zip(jobs, pool.map(lambda job: _read(job[1], job[0]), jobs), strict=True))
+    registry = results[0][1]
     if registry.accepted.is_empty():
         raise RunError(f"{req.registry.name}: the registry has no valid unit")
     twice = registry.quarantine.filter(pl.col("reason") == "conflicting_duplicate")
@@ -186,14 +204,11 @@ def ingest(ctx: RunContext) -> Path:
             f"{req.registry.name}: the same USCC appears twice with different content "
             f"(rows {rows}); correct the registry"
         )
-    results = [("registry", registry)]
-    results += [("collections", _read(p, "collections")) for p in req.collections]
-    results += [("allocations", _read(p, "allocations")) for p in req.allocations]
     stage = ctx.work / "ingest"
     stage.mkdir(exist_ok=True)
     write_parquet(registry.accepted, stage / "registry.parquet")
     for kind in ("collections", "allocations"):
-        frames = [r.accepted for k, r in results if k == kind]
+        frames = [r.accepted for (k, _), r in results if k == kind]
         if frames:
             write_parquet(pl.concat(frames), stage / f"{kind}.parquet")
     quarantine = pl.concat([empty_quarantine(), *(r.quarantine for _, r in results)])
@@ -220,10 +235,11 @@ def merge_history(ctx: RunContext, stage: Path) -> Path:
     alloc = ledger.merge_allocations(stored_allocations, incoming_a)
     merged = ctx.work / "merge"
     merged.mkdir(exist_ok=True)
+    # The ledger after this run is stored_* + new_*; the store takes new_* only.
     write_parquet(rec.new, merged / "new_receipts.parquet")
     write_parquet(alloc.new, merged / "new_allocations.parquet")
-    write_parquet(pl.concat([stored_receipts, rec.new]), merged / "receipts.parquet")
-    write_parquet(pl.concat([stored_allocations, alloc.new]), merged / "allocations.parquet")
+    write_parquet(stored_receipts, merged / "stored_receipts.parquet")
+    write_parquet(stored_allocations, merged / "stored_allocations.parquet")
     conflicts = pl.concat(
         [
             _conflicts_to_quarantine(rec.conflicts, "receipt_no"),
@@ -309,8 +325,8 @@ def reconcile_stage(ctx: RunContext, merged: Path) -> Path:
     try:
         outputs = reconcile(
             pl.read_parquet(merged / "registry.parquet"),
-            pl.read_parquet(merged / "receipts.parquet"),
-            pl.read_parquet(merged / "allocations.parquet"),
+            _ledger(merged, "receipts"),
+            _ledger(merged, "allocations"),
             policy,
             req.period,
             req.as_of,
@@ -324,6 +340,16 @@ def reconcile_stage(ctx: RunContext, merged: Path) -> Path:
     write_text(outputs.start_period, merged / "start_period.txt")
     write_parquet(outputs.unmatched_allocations, merged / "unmatched_allocations.parquet")
     return ctx.staging
+
+
+def _ledger(merged: Path, kind: str) -> pl.DataFrame:
+    """Every record of `kind` the run reconciles: the stored ones, then this run's new ones."""
+    return pl.concat(
+        [
+            pl.read_parquet(merged / f"stored_{kind}.parquet"),
+            pl.read_parquet(merged / f"new_{kind}.parquet"),
+        ]
+    )
 
 
 def _output_frames(outputs: Outputs, quarantine: pl.DataFrame) -> dict[str, pl.DataFrame]:
@@ -399,10 +425,8 @@ def _masked(url: str) -> str:
     return mask_url(url)
 
 
-def report_stage(ctx: RunContext, merged: Path) -> Path:
-    """Write run.json and report.xlsx into staging."""
-    from dues.report import write_report
-
+def write_manifest(ctx: RunContext, merged: Path) -> dict[str, Any]:
+    """Check conservation once more and write run.json into staging; return its content."""
     frames = {n: pl.read_parquet(ctx.staging / f"{n}.parquet") for n in OUTPUT_NAMES}
     # Conservation after the store merge, checked again on the figures run.json will carry.
     stats = json.loads((merged / "stats.json").read_text(encoding="utf-8"))
@@ -412,20 +436,31 @@ def report_stage(ctx: RunContext, merged: Path) -> Path:
     info = run_info(ctx, merged, frames, stats)
     rows = frames["reconciliation"].height
     if rows > REPORT_DETAIL_LIMIT:
-        # openpyxl writes ~60k cells a second: a province's 1.2M unit-months would take a
-        # quarter of an hour. The workbook then lists the unit-months that need action;
-        # reconciliation.parquet always holds every row.
-        frames["reconciliation_full"] = frames["reconciliation"]
-        frames["reconciliation"] = exceptions_only(frames["reconciliation"])
+        shown = exceptions_only(frames["reconciliation"]).height
         info["report_detail"] = (
-            f"对账明细 lists {frames['reconciliation'].height:,} of {rows:,} unit-months "
+            f"对账明细 lists {shown:,} of {rows:,} unit-months "
             "(underpaid, not filed, overpaid or mismatched); all are in reconciliation.parquet"
         )
     write_text(
         json.dumps(info, ensure_ascii=False, indent=1, sort_keys=True), ctx.staging / "run.json"
     )
-    write_report(ctx.staging / "report.xlsx", frames, info, lang=ctx.request.lang)  # type: ignore[arg-type]
-    return ctx.staging / "run.json"
+    return info
+
+
+def write_workbook(staging: Path, info: dict[str, Any], lang: str) -> Path:
+    """Write report.xlsx into `staging` from the staged Parquet outputs and run.json's `info`."""
+    from dues.report import write_report
+
+    frames = {n: pl.read_parquet(staging / f"{n}.parquet") for n in OUTPUT_NAMES}
+    if frames["reconciliation"].height > REPORT_DETAIL_LIMIT:
+        # openpyxl writes ~100k cells a second: a province's 1.2M unit-months would take
+        # many minutes. The workbook then lists the unit-months that need action;
+        # reconciliation.parquet always holds every row, and the overview counts them all.
+        frames["reconciliation_full"] = frames["reconciliation"]
+        frames["reconciliation"] = exceptions_only(frames["reconciliation"])
+    path = staging / "report.xlsx"
+    write_report(path, frames, info, lang=lang)  # type: ignore[arg-type]
+    return path
 
 
 def exceptions_only(reconciliation: pl.DataFrame) -> pl.DataFrame:
@@ -440,12 +475,74 @@ def exceptions_only(reconciliation: pl.DataFrame) -> pl.DataFrame:
 # ---- stage 5: commit and publish ------------------------------------------------------------
 
 
-def persist_and_publish(ctx: RunContext, merged: Path) -> RunSummary:
-    """Commit the run to the store in one transaction, then swap the staged folder in."""
+def report_and_commit(ctx: RunContext, merged: Path) -> RunSummary:
+    """Write the workbook while the store takes the run's rows; commit, then publish.
+
+    The workbook (openpyxl, pure Python) and the inserts share the two cores, so this
+    takes about the longer of the two instead of their sum. A big workbook is written by
+    a child process (`python -m dues.workbook_job`): in a thread it would hold the GIL
+    that the inserts need to bind their rows. The transaction commits only after the
+    workbook is saved: if either fails, the store is untouched and nothing is published.
+    """
+    info = write_manifest(ctx, merged)
+    rows = pl.scan_parquet(ctx.staging / "reconciliation.parquet").select(pl.len()).collect()
+    start = time.perf_counter()
+    timings: dict[str, float] = {}
+    if rows.item() > WORKBOOK_PROCESS_ROWS:
+        job = _WorkbookJob(ctx.staging, ctx.request.lang)
+        try:
+            _commit(ctx, merged, info, before_commit=job.wait)
+        finally:
+            job.stop()
+        timings["workbook"] = job.seconds
+    else:
+        write_workbook(ctx.staging, info, ctx.request.lang)
+        timings["workbook"] = round(time.perf_counter() - start, 3)
+        _commit(ctx, merged, info)
+    timings["report_and_commit"] = round(time.perf_counter() - start, 3)
+    publish(ctx)
+    return _summary(ctx, info, timings)
+
+
+class _WorkbookJob:
+    """`python -m dues.workbook_job STAGING LANG`, started at once, awaited by `wait`.
+
+    A plain child interpreter rather than multiprocessing: nothing is pickled, and a
+    caller's script needs no `if __name__ == "__main__"` guard.
+    """
+
+    def __init__(self, staging: Path, lang: str) -> None:
+        self._start = time.perf_counter()
+        self.seconds = 0.0
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "dues.workbook_job", str(staging), lang],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+    def wait(self) -> None:
+        _, err = self._proc.communicate()
+        self.seconds = round(time.perf_counter() - self._start, 3)
+        if self._proc.returncode != 0:
+            lines = err.decode("utf-8", errors="replace").strip().splitlines()
+            raise RunError(f"report.xlsx could not be written: {lines[-1] if lines else 'killed'}")
+
+    def stop(self) -> None:
+        if self._proc.poll() is None:  # the commit failed first: the workbook is moot
+            self._proc.kill()
+            self._proc.communicate()
+
+
+def _commit(
+    ctx: RunContext,
+    merged: Path,
+    info: dict[str, Any],
+    before_commit: Callable[[], object] | None = None,
+) -> None:
     from dues.store import InputFileRecord, RunRecord, open_store
 
     req = ctx.request
-    info = json.loads((ctx.staging / "run.json").read_text(encoding="utf-8"))
     results = {n: pl.read_parquet(ctx.staging / f"{n}.parquet") for n in OUTPUT_NAMES}
     record = RunRecord(
         run_id=ctx.run_id,
@@ -469,13 +566,16 @@ def persist_and_publish(ctx: RunContext, merged: Path) -> RunSummary:
             new_allocations=pl.read_parquet(merged / "new_allocations.parquet"),
             quarantine=results["quarantine"],
             input_files=files,
-            results=_for_store(results),
+            results=_for_store(results, req.period),
+            before_commit=before_commit,
         )
-    publish(ctx)
+
+
+def _summary(ctx: RunContext, info: dict[str, Any], timings: dict[str, float]) -> RunSummary:
     totals = info["totals"]
     return RunSummary(
         run_id=ctx.run_id,
-        period=req.period,
+        period=ctx.request.period,
         out_dir=ctx.final,
         report=ctx.final / "report.xlsx",
         totals=totals,
@@ -484,18 +584,23 @@ def persist_and_publish(ctx: RunContext, merged: Path) -> RunSummary:
         quarantined=totals["quarantined_rows"],
         unmatched=totals["unmatched_receipts"],
         founding_drive=totals["founding_drive_units"],
+        timings=timings,
     )
 
 
-def _for_store(results: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """The result frames as the store keeps them: quarantine goes apart, and unmatched
-    receipts keep their SPEC columns (the period and line number live in `receipts`)."""
+def _for_store(results: dict[str, pl.DataFrame], period: str) -> dict[str, pl.DataFrame]:
+    """The result frames as the store keeps them: quarantine goes apart; unmatched
+    receipts keep their SPEC columns (the period and line number live in `receipts`);
+    and of the reconciliation only the run's own month, so the store holds each month
+    once, as its own run settled it (reconciliation.parquet has every month)."""
     from dues.store.tables import RESULT_TABLES, frame_schema
 
     out = {}
     for name, frame in results.items():
         if name == "quarantine":
             continue
+        if name == "reconciliation":
+            frame = frame.filter(pl.col("period") == period)
         out[name] = frame.select(
             c
             for c in frame.columns
@@ -528,7 +633,6 @@ def run_period(request: RunRequest) -> RunSummary:
         stage = ingest(ctx)
         merged = merge_history(ctx, stage)
         reconcile_stage(ctx, merged)
-        report_stage(ctx, merged)
-        return persist_and_publish(ctx, merged)
+        return report_and_commit(ctx, merged)
     finally:
         discard(ctx)

@@ -21,7 +21,7 @@ a re-run of P drops them, Q's results are stale and Q should be re-run too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -181,12 +181,15 @@ class Store:
         quarantine: pl.DataFrame,
         input_files: Sequence[InputFileRecord],
         results: Mapping[str, pl.DataFrame],
+        before_commit: Callable[[], object] | None = None,
     ) -> None:
         """Store a finished run, replacing earlier runs of its period; all or nothing.
 
         Frames carry exactly their contract columns (schemas/README.md; for
         ``results`` the SPEC §5 columns, see ``dues.store.tables``). Any error
-        raises StoreError and leaves the ledger as it was.
+        raises StoreError and leaves the ledger as it was. ``before_commit`` is
+        called once every row is in, just before COMMIT: whatever it raises rolls
+        the transaction back and propagates (the caller's other outputs failed).
         """
         _check_run(run)
         # Conform everything before the transaction: a caller's mistake is
@@ -209,6 +212,8 @@ class Store:
                 )
             for table, frame in frames:
                 insert_frame(conn, table, _with_store_owned(frame, table, run))
+            if before_commit is not None:
+                before_commit()
 
 
 def open_store(url: str | None = None, *, timeout_s: float = 10.0) -> Store:
