@@ -23,8 +23,6 @@ from dues.reconcile import Outputs, reconcile
 SUMMARY = json.loads((COUNTY / "expected" / "summary.json").read_text(encoding="utf-8"))
 PERIODS = [run["period"] for run in SUMMARY["runs"]]
 
-pytestmark = pytest.mark.skipif(not COUNTY.exists(), reason="example county not present")
-
 
 @dataclass(frozen=True)
 class Run:
