@@ -119,7 +119,8 @@ class RunSummary:
     quarantined: int = 0
     unmatched: int = 0
     founding_drive: int = 0
-    timings: dict[str, float] = field(default_factory=dict)  # seconds of the last stage's parts
+    # The last stage's measures: seconds of its parts, the workbook process's peak MB.
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 # ---- stage 0: checks that cost nothing --------------------------------------------------
@@ -495,6 +496,8 @@ def report_and_commit(ctx: RunContext, merged: Path) -> RunSummary:
         finally:
             job.stop()
         timings["workbook"] = job.seconds
+        if job.peak_rss_mb is not None:
+            timings["workbook_peak_rss_mb"] = job.peak_rss_mb
     else:
         write_workbook(ctx.staging, info, ctx.request.lang)
         timings["workbook"] = round(time.perf_counter() - start, 3)
@@ -513,20 +516,23 @@ class _WorkbookJob:
 
     def __init__(self, staging: Path, lang: str) -> None:
         self._start = time.perf_counter()
-        self.seconds = 0.0
+        self.seconds = 0.0  # from start to exit, interpreter start-up included
+        self.peak_rss_mb: float | None = None
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "dues.workbook_job", str(staging), lang],
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
 
     def wait(self) -> None:
-        _, err = self._proc.communicate()
+        out, err = self._proc.communicate()
         self.seconds = round(time.perf_counter() - self._start, 3)
         if self._proc.returncode != 0:
             lines = err.decode("utf-8", errors="replace").strip().splitlines()
             raise RunError(f"report.xlsx could not be written: {lines[-1] if lines else 'killed'}")
+        with contextlib.suppress(ValueError, IndexError):
+            self.peak_rss_mb = json.loads(out.decode().strip().splitlines()[-1])["peak_rss_mb"]
 
     def stop(self) -> None:
         if self._proc.poll() is None:  # the commit failed first: the workbook is moot
