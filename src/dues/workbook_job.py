@@ -15,11 +15,19 @@ from pathlib import Path
 
 
 def _peak_rss_mb() -> float | None:
+    """This interpreter's own peak resident memory (VmHWM), where Linux tells it.
+
+    Not getrusage's ru_maxrss: exec keeps the high-water mark of the parent image the
+    child was forked from, which would report the run's memory as the workbook's.
+    """
     try:
-        import resource
-    except ImportError:  # not on Windows
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
         return None
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)  # kB
+    return None
 
 
 def main(argv: list[str]) -> int:
