@@ -379,3 +379,89 @@ def test_awkward_text_is_kept_as_text(tmp_path: Path, written: str, read_back: s
     tables["unmatched"] = tables["unmatched"].with_columns(taxpayer_name=pl.lit(written))
     cell = load_workbook(_write(tmp_path, tables=tables))["未匹配税票"]["E2"]
     assert cell.value == read_back and cell.data_type == "s"
+
+
+ODD_TEXT = [
+    "a & b <c> d",
+    " leading space",
+    "trailing space ",
+    "\u3000全角空格",
+    "line\r\nbreak",
+    "tab\there",
+    "\x01control",
+    "=SUM(A1:A2)",
+    "#N/A",
+    "-5",
+    "+86",
+    "@home",
+    "",
+    None,
+    "quote \" and ' and ]]>",
+    "emoji 🧾",
+]
+
+
+def _odd_tables() -> dict[str, pl.DataFrame]:
+    tables = _tables(recon_rows=8)
+    recon = tables["reconciliation"]
+    recon = recon.with_columns(
+        name=pl.Series(ODD_TEXT[: recon.height]),
+        expected_fen=pl.Series(
+            [0, 5, -5, 100, -1_050, 10**15, None, 123_456_789_012], dtype=pl.Int64
+        ),
+        rate_bp=pl.Series([200, 150, 10_000, 0, None, 1, 100, 25], dtype=pl.Int64),
+        due_date=pl.Series([date(2026, 9, 15), None, date(1950, 1, 1), date(2099, 12, 31)] * 2),
+        days_past_due=pl.Series([None, 0, 30, -1, 7, None, 3, 1], dtype=pl.Int64),
+        status=pl.Series(
+            [
+                "underpaid",
+                "not_filed",
+                "matched",
+                "overpaid",
+                "not_due",
+                "underpaid",
+                "unknown_code",
+                "not_filed",
+            ]
+        ),
+    )
+    quarantine = pl.DataFrame(
+        {
+            "source_file": [f"f{i}.csv" for i in range(len(ODD_TEXT))],
+            "source_row": list(range(len(ODD_TEXT))),
+            "column": ["uscc"] * len(ODD_TEXT),
+            "reason": ["bad_uscc"] * len(ODD_TEXT),
+            "raw": ODD_TEXT,
+        }
+    )
+    return tables | {"reconciliation": recon, "quarantine": quarantine}
+
+
+def _cells(ws: Any) -> list[tuple[Any, ...]]:
+    return [
+        (c.coordinate, c.value, c.data_type, c.number_format, c.fill.fill_type, c.fill.fgColor.rgb)
+        for row in ws.iter_rows()
+        for c in row
+        if c.value is not None or c.fill.fill_type is not None
+    ]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_detail_rows_give_excel_what_openpyxl_cells_give_it(tmp_path: Path, lang: str) -> None:
+    from _cell_writer import write_tables_cell_by_cell
+
+    from dues.report.workbook import DETAIL_TABLES
+
+    tables = _odd_tables()
+    write_report(tmp_path / "fast.xlsx", tables, RUN_INFO, lang=lang)  # type: ignore[arg-type]
+    write_tables_cell_by_cell(
+        tmp_path / "cells.xlsx",
+        {k: tables[k] for k in DETAIL_TABLES},
+        lang,  # type: ignore[arg-type]
+    )
+    fast = load_workbook(tmp_path / "fast.xlsx")
+    oracle = load_workbook(tmp_path / "cells.xlsx")
+    assert oracle.sheetnames == fast.sheetnames[1:-1]
+    for title in oracle.sheetnames:
+        assert _cells(fast[title]) == _cells(oracle[title]), title
+        assert fast[title].max_row == oracle[title].max_row

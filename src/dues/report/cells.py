@@ -13,7 +13,6 @@ and `#,##0.00` shows it with 2 decimals.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,7 +20,7 @@ from typing import Any, Final, Literal
 
 import polars as pl
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, Cell
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 Kind = Literal["text", "money", "bp", "rate", "date", "int", "number"]
@@ -155,84 +154,20 @@ class Column:
     width: float
 
 
-def _convert(kind: Kind) -> Callable[[Any], Any] | None:
-    if kind == "money":
-        return fen_to_yuan
-    if kind == "bp":
-        return bp_to_ratio
-    return None
+def number_format(kind: Kind) -> str | None:
+    return _FORMATS[kind]
 
 
-class _TemplateCell(Cell):  # type: ignore[misc]
-    """A write-only template cell that is cheap to append again and again.
-
-    openpyxl's `append` first tries each value as a plain value; a Cell fails that
-    with a ValueError whose message holds `repr(cell)`, and writing the cell looks its
-    style up again. Both cost more than the rest of a cell's write (measured: 1.5 s of
-    4 s for 30,000 rows), so this cell has a constant repr and remembers its style id:
-    its style is set once, before its first write, and never changed.
-    """
-
-    __slots__ = ("_style_id",)
-
-    def __repr__(self) -> str:
-        return "<template cell>"
-
-    @property
-    def style_id(self) -> int:
-        try:
-            return self._style_id
-        except AttributeError:
-            self._style_id: int = int(super().style_id)
-            return self._style_id
-
-
-class RowMaker:
-    """Turns a row of plain values into what `WriteOnlyWorksheet.append` takes.
-
-    Styled cells come from one reusable template per (column, fill): openpyxl
-    writes each appended cell out before the next row is built, so refilling a
-    template is safe and saves building ~20 cell objects per row (1.2M rows).
-    Unstyled text goes in as a plain value unless it could read as a formula.
-    """
-
-    def __init__(self, ws: Any, columns: list[Column]) -> None:
-        self._ws = ws
-        self._columns = columns
-        self._convert = [_convert(c.kind) for c in columns]
-        self._templates: dict[tuple[int, int], Any] = {}
-
-    def _template(self, index: int, fill: int) -> Any:
-        key = (index, fill)
-        cell = self._templates.get(key)
-        if cell is None:
-            cell = _TemplateCell(self._ws)
-            fmt = _FORMATS[self._columns[index].kind]
-            if fmt:
-                cell.number_format = fmt
-            if FILLS[fill] is not None:
-                cell.fill = FILLS[fill]
-            self._templates[key] = cell
-        return cell
-
-    def row(self, values: tuple[Any, ...], fills: tuple[int, ...]) -> list[Any]:
-        out: list[Any] = []
-        for i, value in enumerate(values):
-            conv = self._convert[i]
-            if conv is not None and value is not None:
-                value = conv(value)
-            fill = fills[i]
-            if fill == NO_FILL and _FORMATS[self._columns[i].kind] is None:
-                if isinstance(value, str) and needs_text_cell(value):
-                    value = text_cell(self._ws, value)
-                out.append(value)
-                continue
-            cell = self._template(i, fill)
-            cell.value = value
-            if isinstance(value, str):
-                cell.data_type = "s"
-            out.append(cell)
-        return out
+def style_id(ws: Any, kind: Kind, fill: int) -> int:
+    """The workbook's style id for a cell of `kind` with fill variant `fill`, registered
+    on first use (the ids written in the rows of dues.report.sheetdata)."""
+    cell = WriteOnlyCell(ws)
+    fmt = _FORMATS[kind]
+    if fmt:
+        cell.number_format = fmt
+    if FILLS[fill] is not None:
+        cell.fill = FILLS[fill]
+    return int(cell.style_id)
 
 
 def display_width(text: str) -> int:

@@ -1,21 +1,21 @@
 """One frame as one or more streamed sheets: header, typed cells, fills, filter.
 
-Sheets are written in openpyxl's write-only mode, a row at a time, so a
-1.2M-row reconciliation costs no more memory than a small one. A frame longer
+Sheets are written in openpyxl's write-only mode; their data rows are built as XML
+by polars (dues.report.sheetdata), so a 1.2M-row reconciliation streams through a
+file instead of a million Python cell objects. A frame longer
 than `max_rows` data rows continues on `名称(2)`, `名称(3)`, … (Excel stops at
 1,048,576 rows, header included).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
 from openpyxl.utils import get_column_letter
 
 from dues.report import cells
-from dues.report.cells import BAD, BAND, GOOD, NO_FILL, WARN, Column, Kind, RowMaker
+from dues.report.cells import BAD, BAND, GOOD, NO_FILL, WARN, Column, Kind
 from dues.report.labels import (
     COLUMN_ENUM,
     TABLE_COLUMNS,
@@ -24,9 +24,9 @@ from dues.report.labels import (
     sheet_name,
     value_labels,
 )
+from dues.report.sheetdata import PendingRows, write_rows
 
 EXCEL_MAX_DATA_ROWS = 1_048_575
-_SLICE_ROWS = 50_000  # rows converted to Python at a time: bounded memory, few calls
 _WIDTH_SAMPLE = 500  # rows looked at for column widths (the head: deterministic)
 _ROW_FILL = "*"  # key of a fill that colours every cell of the row
 
@@ -154,11 +154,6 @@ def _fill_index(key: str, columns: list[Column]) -> list[int]:
     return out
 
 
-def _rows(shown: pl.DataFrame) -> Iterator[tuple[Any, ...]]:
-    for part in shown.iter_slices(_SLICE_ROWS):
-        yield from part.iter_rows()
-
-
 def _new_sheet(wb: Any, title: str, columns: list[Column], freeze_cols: int) -> Any:
     ws = wb.create_sheet(title)
     # Widths and panes must be set before the first row: write-only sheets stream.
@@ -175,40 +170,48 @@ def _close_sheet(ws: Any, n_columns: int, n_rows: int) -> None:
     ws.auto_filter.ref = f"A1:{get_column_letter(n_columns)}{n_rows + 1}"
 
 
+def _styles(ws: Any, key: str, shown: pl.DataFrame, columns: list[Column]) -> list[pl.Expr | None]:
+    """Per column, the style id of each row's cell as an expression (None: never styled)."""
+    fill_index = _fill_index(key, columns)
+    out: list[pl.Expr | None] = []
+    for column, k in zip(columns, fill_index, strict=True):
+        formatted = cells.number_format(column.kind) is not None
+        if k < 0:
+            out.append(pl.lit(str(cells.style_id(ws, column.kind, NO_FILL))) if formatted else None)
+            continue
+        fill = pl.col(f"__fill_{k}").fill_null(NO_FILL)
+        used = [f for f in shown[f"__fill_{k}"].fill_null(NO_FILL).unique().sort().to_list()]
+        ids = {
+            f: str(cells.style_id(ws, column.kind, f)) for f in used if f != NO_FILL or formatted
+        }
+        out.append(fill.replace_strict(ids, default=None, return_dtype=pl.String))
+    return out
+
+
 def write_table(
-    wb: Any, key: str, frame: pl.DataFrame, lang: Lang, max_rows: int = EXCEL_MAX_DATA_ROWS
+    wb: Any,
+    key: str,
+    frame: pl.DataFrame,
+    lang: Lang,
+    pending: PendingRows,
+    max_rows: int = EXCEL_MAX_DATA_ROWS,
 ) -> list[str]:
-    """Write `frame` as sheet(s) `key` of the write-only workbook; returns the sheet titles."""
+    """Write `frame` as sheet(s) `key` of the write-only workbook; returns the sheet titles.
+
+    openpyxl writes each sheet's header and settings; the data rows go to `pending`
+    (see dues.report.sheetdata) and are spliced in when the workbook is saved.
+    """
     if not 1 <= max_rows <= EXCEL_MAX_DATA_ROWS:
         raise ValueError(f"max_rows_per_sheet must be 1..{EXCEL_MAX_DATA_ROWS}, got {max_rows}")
     shown, columns, n = plan(key, frame, lang)
-    fill_index = _fill_index(key, columns)
-    no_fill = (NO_FILL,) * n
-    fill_cache: dict[tuple[Any, ...], tuple[int, ...]] = {}
     freeze = _FROZEN_COLUMNS.get(key, 0)
     base = sheet_name(key, lang)
-
-    titles = [base]
-    ws = _new_sheet(wb, base, columns, freeze)
-    maker = RowMaker(ws, columns)
-    in_sheet = 0
-    for row in _rows(shown):
-        if in_sheet == max_rows:
-            _close_sheet(ws, n, in_sheet)
-            titles.append(f"{base}({len(titles) + 1})")
-            ws = _new_sheet(wb, titles[-1], columns, freeze)
-            maker = RowMaker(ws, columns)
-            in_sheet = 0
-        marks = row[n:]
-        fills = fill_cache.get(marks)
-        if fills is None:
-            fills = (
-                no_fill
-                if not marks
-                else tuple((marks[k] or NO_FILL) if k >= 0 else NO_FILL for k in fill_index)
-            )
-            fill_cache[marks] = fills
-        ws.append(maker.row(row[:n], fills))
-        in_sheet += 1
-    _close_sheet(ws, n, in_sheet)
+    titles: list[str] = []
+    for start in range(0, max(shown.height, 1), max_rows):
+        titles.append(base if not titles else f"{base}({len(titles) + 1})")
+        part = shown.slice(start, max_rows)
+        ws = _new_sheet(wb, titles[-1], columns, freeze)
+        with pending.open(titles[-1]) as out:
+            write_rows(out, part, columns, _styles(ws, key, part, columns), first_row=2)
+        _close_sheet(ws, n, part.height)
     return titles

@@ -26,6 +26,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from dues.report.labels import TABLE_COLUMNS, Lang, text
 from dues.report.overview import write_overview, write_run_info
+from dues.report.sheetdata import PendingRows
 from dues.report.table import EXCEL_MAX_DATA_ROWS, require_columns, write_table
 
 if TYPE_CHECKING:
@@ -40,9 +41,10 @@ _ZIP_EPOCH = datetime(1980, 1, 1)  # the earliest time a zip entry can carry
 class _StableZip(zipfile.ZipFile):
     """A zip whose entries all carry one fixed time instead of the clock's."""
 
-    def __init__(self, file: Path, stamp: datetime) -> None:
+    def __init__(self, file: Path, stamp: datetime, rows: Mapping[str, Path]) -> None:
         super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
         self._date_time = max(stamp, _ZIP_EPOCH).timetuple()[:6]
+        self._rows = rows  # sheet part name -> its data rows (dues.report.sheetdata)
 
     def _info(self, name: str, size: int = 0) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, self._date_time)
@@ -69,11 +71,23 @@ class _StableZip(zipfile.ZipFile):
         compress_type: int | None = None,
         compresslevel: int | None = None,
     ) -> None:
-        # openpyxl adds each streamed sheet from its temp file this way; stream it on.
+        # openpyxl adds each streamed sheet from its temp file this way; stream it on,
+        # with the sheet's data rows spliced in before </sheetData>.
         name = os.fspath(arcname if arcname is not None else filename)
-        info = self._info(name, os.path.getsize(filename))
+        rows = self._rows.get(name)
+        size = os.path.getsize(filename) + (os.path.getsize(rows) if rows else 0)
+        info = self._info(name, size)
         with open(filename, "rb") as src, self.open(info, "w") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
+            if rows is None:
+                shutil.copyfileobj(src, dst, 1 << 20)
+                return
+            head, marker, tail = src.read().partition(b"</sheetData>")
+            if not marker or marker in tail:
+                raise RuntimeError(f"{name}: cannot find where its data rows go")
+            dst.write(head)
+            with open(rows, "rb") as body:
+                shutil.copyfileobj(body, dst, 1 << 20)
+            dst.write(marker + tail)
 
 
 def _moment(value: Any) -> datetime | None:
@@ -150,16 +164,23 @@ def write_report(
     wb.properties.modified = modified
     tmp: Path | None = None
     try:
-        write_overview(wb, tables, run_info, lang)
-        for key in DETAIL_TABLES:
-            write_table(wb, key, tables[key], lang, max_rows_per_sheet)
-        write_run_info(wb, run_info, lang)
-
-        # The temp file sits beside the target so os.replace stays on one file system.
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        tmp = Path(name)
-        ExcelWriter(wb, _StableZip(tmp, modified)).save()
+        with tempfile.TemporaryDirectory(prefix="dues-rows-") as rows_dir:
+            pending = PendingRows(Path(rows_dir))
+            write_overview(wb, tables, run_info, lang)
+            for key in DETAIL_TABLES:
+                write_table(wb, key, tables[key], lang, pending, max_rows_per_sheet)
+            write_run_info(wb, run_info, lang)
+            # openpyxl stores sheet n (1-based, workbook order) as xl/worksheets/sheet{n}.xml.
+            parts = {
+                f"xl/worksheets/sheet{n}.xml": pending.files[ws.title]
+                for n, ws in enumerate(wb.worksheets, 1)
+                if ws.title in pending.files
+            }
+            # The temp file sits beside the target so os.replace stays on one file system.
+            fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            os.close(fd)
+            tmp = Path(name)
+            ExcelWriter(wb, _StableZip(tmp, modified, parts)).save()
         with tmp.open("r+b") as fh:
             os.fsync(fh.fileno())
         tmp.chmod(0o644)  # mkstemp's 0600 would hide the report from its readers

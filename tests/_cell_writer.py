@@ -1,0 +1,65 @@
+"""The detail tables written cell by cell through openpyxl: the oracle for sheetdata.
+
+This is how dues wrote its detail sheets until the rows were built by polars
+(dues.report.sheetdata). It is kept here, and only here, so a test can check that
+the fast rows give Excel exactly what openpyxl's own cells give it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+
+from dues.report import cells
+from dues.report.cells import FILLS, NO_FILL, Column, bp_to_ratio, fen_to_yuan
+from dues.report.labels import Lang, sheet_name
+from dues.report.table import _fill_index, _new_sheet, plan
+
+
+def _convert(kind: str) -> Any:
+    return {"money": fen_to_yuan, "bp": bp_to_ratio}.get(kind)
+
+
+def _row(
+    ws: Any, columns: list[Column], values: tuple[Any, ...], fills: tuple[int, ...]
+) -> list[Any]:
+    out: list[Any] = []
+    for column, value, fill in zip(columns, values, fills, strict=True):
+        conv = _convert(column.kind)
+        if conv is not None and value is not None:
+            value = conv(value)
+        fmt = cells.number_format(column.kind)
+        if fill == NO_FILL and fmt is None:
+            if isinstance(value, str) and cells.needs_text_cell(value):
+                value = cells.text_cell(ws, value)
+            out.append(value)
+            continue
+        cell = WriteOnlyCell(ws)
+        if fmt:
+            cell.number_format = fmt
+        if FILLS[fill] is not None:
+            cell.fill = FILLS[fill]
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"
+        out.append(cell)
+    return out
+
+
+def write_tables_cell_by_cell(path: Path, tables: dict[str, pl.DataFrame], lang: Lang) -> None:
+    wb = Workbook(write_only=True)
+    for key, frame in tables.items():
+        shown, columns, n = plan(key, frame, lang)
+        fill_index = _fill_index(key, columns)
+        ws = _new_sheet(wb, sheet_name(key, lang), columns, 0)
+        for row in shown.iter_rows():
+            marks = row[n:]
+            fills = tuple(
+                (marks[k] or NO_FILL) if k >= 0 and marks else NO_FILL for k in fill_index
+            )
+            ws.append(_row(ws, columns, row[:n], fills))
+    wb.save(path)
