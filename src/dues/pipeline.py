@@ -516,7 +516,7 @@ class _WorkbookJob:
 
     def __init__(self, staging: Path, lang: str) -> None:
         self._start = time.perf_counter()
-        self.seconds = 0.0  # from start to exit, interpreter start-up included
+        self.seconds = 0.0  # the job's own time, as it reports it (else until it was awaited)
         self.peak_rss_mb: float | None = None
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "dues.workbook_job", str(staging), lang],
@@ -531,8 +531,9 @@ class _WorkbookJob:
         if self._proc.returncode != 0:
             lines = err.decode("utf-8", errors="replace").strip().splitlines()
             raise RunError(f"report.xlsx could not be written: {lines[-1] if lines else 'killed'}")
-        with contextlib.suppress(ValueError, IndexError):
-            self.peak_rss_mb = json.loads(out.decode().strip().splitlines()[-1])["peak_rss_mb"]
+        with contextlib.suppress(ValueError, IndexError, KeyError):
+            report = json.loads(out.decode().strip().splitlines()[-1])
+            self.seconds, self.peak_rss_mb = report["seconds"], report["peak_rss_mb"]
 
     def stop(self) -> None:
         if self._proc.poll() is None:  # the commit failed first: the workbook is moot
