@@ -223,3 +223,26 @@ def test_a_child_workbook_that_fails_leaves_no_trace(
     assert [p for p in out.rglob("*")] == []
     with open_store(db) as store:
         assert store.list_runs().height == 0
+
+
+def test_a_province_sized_run_lists_only_the_exceptions_but_counts_every_month(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dues import pipeline
+    from dues.report.labels import text
+
+    monkeypatch.setattr(pipeline, "REPORT_DETAIL_LIMIT", 10)  # county-40 counts as big
+    out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
+    summary = run_period(request_for(SUMMARY["runs"][0], out, db))
+    everything = pl.read_parquet(summary.out_dir / "reconciliation.parquet")
+    exceptions = pipeline.exceptions_only(everything)
+    assert 0 < exceptions.height < everything.height
+    info = json.loads((summary.out_dir / "run.json").read_text(encoding="utf-8"))
+    assert f"lists {exceptions.height:,} of {everything.height:,}" in info["report_detail"]
+    book = openpyxl.load_workbook(summary.report, read_only=True)
+    detail = list(book["对账明细"].iter_rows(values_only=True))
+    assert len(detail) == 1 + exceptions.height
+    assert sorted(r[1] for r in detail[1:]) == sorted(exceptions["uscc"].to_list())
+    overview = {r[0]: r[1] for r in book["概览"].iter_rows(values_only=True) if len(r) > 1}
+    assert round(overview[text("expected", "zh")] * 100) == everything["expected_fen"].sum()
+    assert round(overview[text("collected", "zh")] * 100) == everything["paid_fen"].sum()

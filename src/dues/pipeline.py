@@ -452,25 +452,35 @@ def write_workbook(staging: Path, info: dict[str, Any], lang: str) -> Path:
     """Write report.xlsx into `staging` from the staged Parquet outputs and run.json's `info`."""
     from dues.report import write_report
 
-    frames = {n: pl.read_parquet(staging / f"{n}.parquet") for n in OUTPUT_NAMES}
-    if frames["reconciliation"].height > REPORT_DETAIL_LIMIT:
+    others = [n for n in OUTPUT_NAMES if n != "reconciliation"]
+    frames = {n: pl.read_parquet(staging / f"{n}.parquet") for n in others}
+    reconciliation = staging / "reconciliation.parquet"
+    if pl.scan_parquet(reconciliation).select(pl.len()).collect().item() > REPORT_DETAIL_LIMIT:
         # openpyxl writes ~100k cells a second: a province's 1.2M unit-months would take
         # many minutes. The workbook then lists the unit-months that need action;
-        # reconciliation.parquet always holds every row, and the overview counts them all.
-        frames["reconciliation_full"] = frames["reconciliation"]
-        frames["reconciliation"] = exceptions_only(frames["reconciliation"])
+        # reconciliation.parquet always holds every row, and the overview counts them all
+        # (from the three columns it sums, so 12M unit-months stay out of memory).
+        frames["reconciliation_full"] = pl.read_parquet(reconciliation, columns=_OVERVIEW_COLUMNS)
+        frames["reconciliation"] = pl.scan_parquet(reconciliation).filter(_EXCEPTION).collect()
+    else:
+        frames["reconciliation"] = pl.read_parquet(reconciliation)
     path = staging / "report.xlsx"
     write_report(path, frames, info, lang=lang)  # type: ignore[arg-type]
     return path
 
 
+# Unit-months an officer must act on: not matched (and due), or paid by the wrong way.
+_EXCEPTION = (
+    pl.col("status").is_in(["underpaid", "not_filed", "overpaid"])
+    | pl.col("fund_mismatch")
+    | pl.col("channel_mismatch")
+)
+_OVERVIEW_COLUMNS = ["expected_fen", "paid_fen", "status"]
+
+
 def exceptions_only(reconciliation: pl.DataFrame) -> pl.DataFrame:
     """Unit-months an officer must act on: not matched (and due), or paid by the wrong way."""
-    return reconciliation.filter(
-        pl.col("status").is_in(["underpaid", "not_filed", "overpaid"])
-        | pl.col("fund_mismatch")
-        | pl.col("channel_mismatch")
-    )
+    return reconciliation.filter(_EXCEPTION)
 
 
 # ---- stage 5: commit and publish ------------------------------------------------------------
