@@ -301,48 +301,33 @@ def test_commit_run_records_the_run_and_its_input_files(store: Store) -> None:
     assert (counts["input_files"], counts["registry_snapshots"], counts["quarantine"]) == (1, 1, 1)
 
 
-def test_a_failure_just_before_commit_rolls_the_whole_run_back(store: Store) -> None:
+@pytest.mark.parametrize("failure", ["last_write", "before_commit"])
+def test_a_rerun_that_fails_late_leaves_the_ledger_as_it_was(store: Store, failure: str) -> None:
+    """A re-run of the period that fails after it has already replaced the earlier
+    run's rows and stored new receipts: on its last write (two reconciliation rows
+    with one key, which only the database can refuse), or just before COMMIT (the
+    caller's workbook failed)."""
     commit(store, "2026-10", "run-1", new_receipts=receipts(receipt("R1")))
-    before = (store.row_counts(), store.load_receipts())
-    calls: list[dict[str, int]] = []
+    before = (store.row_counts(), store.load_receipts().to_dicts())
+    seen: list[dict[str, int]] = []
 
     def workbook_failed() -> None:
-        calls.append(store.row_counts())  # another connection: nothing of run-2 visible yet
+        seen.append(store.row_counts())  # another connection: nothing of run-2 visible yet
         raise OSError("disk full while saving report.xlsx")
 
-    with pytest.raises(OSError, match="disk full"):
-        commit(
-            store,
-            "2026-10",
-            "run-2",
-            new_receipts=receipts(receipt("R1"), receipt("R9")),
-            before_commit=workbook_failed,
-        )
-    assert calls == [before[0]]
-    assert (store.row_counts(), store.load_receipts().to_dicts()) == (
-        before[0],
-        before[1].to_dicts(),
+    late: dict[str, Any] = (
+        {"results": {"reconciliation": reconciliation("2026-10", USCC, USCC)}}
+        if failure == "last_write"
+        else {"before_commit": workbook_failed}
     )
+    error = StoreError if failure == "last_write" else OSError
+    with pytest.raises(error, match="run-2" if failure == "last_write" else "disk full"):
+        rerun = receipts(receipt("R1"), receipt("R9"))
+        commit(store, "2026-10", "run-2", new_receipts=rerun, **late)
+    assert seen == ([] if failure == "last_write" else [before[0]])
+    assert (store.row_counts(), store.load_receipts().to_dicts()) == before
     assert store.list_runs()["run_id"].to_list() == ["run-1"]
-
-
-def test_commit_run_is_atomic_when_a_write_fails_midway(store: Store) -> None:
-    commit(store, "2026-10", "run-1", new_receipts=receipts(receipt("R1")))
-    before = store.row_counts()
-    # A re-run of the period that fails on its last write, after it has already
-    # replaced the earlier run's rows and stored new receipts: two reconciliation
-    # rows with one key only the database can refuse.
-    with pytest.raises(StoreError, match="run-2"):
-        commit(
-            store,
-            "2026-10",
-            "run-2",
-            new_receipts=receipts(receipt("R1"), receipt("R9")),
-            results={"reconciliation": reconciliation("2026-10", USCC, USCC)},
-        )
-    assert store.row_counts() == before
     assert store.list_runs()["status"].to_list() == ["completed"]
-    assert store.load_receipts()["receipt_no"].to_list() == ["R1"]
 
 
 def test_commit_run_rejects_a_bad_frame_before_writing_anything(store: Store) -> None:
