@@ -243,6 +243,26 @@ def test_open_store_migrates_an_empty_database_to_head(store_url: str) -> None:
         assert again.list_runs().height == 0
 
 
+def test_a_new_sqlite_ledger_has_big_pages_and_wal_and_an_old_one_keeps_its_pages(
+    tmp_path: Path,
+) -> None:
+    from dues.store.engine import SQLITE_PAGE_SIZE
+
+    new, old = tmp_path / "new.db", tmp_path / "old.db"
+    with open_store(f"sqlite:///{new}"):
+        pass
+    legacy = sqlite3.connect(old)  # a ledger made before: SQLite's default 4 KiB pages
+    legacy.execute("CREATE TABLE keep (x)")
+    legacy.close()
+    with open_store(f"sqlite:///{old}") as store:
+        assert store.list_runs().height == 0
+    for path, size in ((new, SQLITE_PAGE_SIZE), (old, 4096)):
+        con = sqlite3.connect(path)
+        assert con.execute("PRAGMA page_size").fetchone()[0] == size
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        con.close()
+
+
 def test_empty_store_gives_empty_frames_of_the_contract(store: Store) -> None:
     assert store.load_receipts().schema == RECEIPTS
     assert store.load_allocations().schema == ALLOCATIONS
