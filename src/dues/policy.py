@@ -26,7 +26,15 @@ Channel = Literal["tax", "fiscal"]
 RateStatus = Literal["none", "organized"]
 Fund = Literal["dues", "preparatory"]
 
-DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "config" / "policy.toml"
+
+def _default_policy_path() -> Path:
+    """config/policy.toml of the source tree, else the copy a wheel ships (see setup.py)."""
+    here = Path(__file__).resolve().parent
+    source = here.parents[1] / "config" / "policy.toml"
+    return source if source.is_file() else here / "defaults" / "policy.toml"
+
+
+DEFAULT_POLICY_PATH = _default_policy_path()
 CONFIG_ENV = "DUES_CONFIG"
 
 

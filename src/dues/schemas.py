@@ -54,9 +54,14 @@ class InputSpec:
 
 
 def schemas_dir() -> Path:
-    """`schemas/` of the source tree (the package is installed editable), or DUES_SCHEMAS_DIR."""
+    """DUES_SCHEMAS_DIR, else `schemas/` of the source tree, else the copy a wheel ships
+    in the package (see setup.py)."""
     env = os.environ.get("DUES_SCHEMAS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "schemas"
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    source = here.parents[1] / "schemas"
+    return source if (source / "inputs.toml").is_file() else here / "defaults"
 
 
 @cache
