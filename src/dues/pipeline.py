@@ -528,11 +528,15 @@ class _WorkbookJob:
         self._start = time.perf_counter()
         self.seconds = 0.0  # the job's own time, as it reports it (else until it was awaited)
         self.peak_rss_mb: float | None = None
+        # The child imports dues from where this process did, installed or not.
+        home = str(Path(dues.__file__).resolve().parents[1])
+        path = os.pathsep.join(p for p in (home, os.environ.get("PYTHONPATH")) if p)
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "dues.workbook_job", str(staging), lang],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": path},
         )
 
     def wait(self) -> None:
