@@ -489,11 +489,12 @@ def exceptions_only(reconciliation: pl.DataFrame) -> pl.DataFrame:
 def report_and_commit(ctx: RunContext, merged: Path) -> RunSummary:
     """Write the workbook while the store takes the run's rows; commit, then publish.
 
-    The workbook (openpyxl, pure Python) and the inserts share the two cores, so this
-    takes about the longer of the two instead of their sum. A big workbook is written by
-    a child process (`python -m dues.workbook_job`): in a thread it would hold the GIL
-    that the inserts need to bind their rows. The transaction commits only after the
-    workbook is saved: if either fails, the store is untouched and nothing is published.
+    The workbook and the inserts share the two cores, so this takes about the longer of
+    the two instead of their sum. A big workbook is written by a child process
+    (`python -m dues.workbook_job`): in a thread its Python parts (openpyxl) would hold
+    the GIL that the inserts need to bind their rows, and its memory would add to the
+    run's. The transaction commits only after the workbook is saved: if either fails,
+    the store is untouched and nothing is published.
     """
     info = write_manifest(ctx, merged)
     rows = pl.scan_parquet(ctx.staging / "reconciliation.parquet").select(pl.len()).collect()
@@ -564,7 +565,18 @@ def _commit(
     from dues.store import InputFileRecord, RunRecord, open_store
 
     req = ctx.request
-    results = {n: pl.read_parquet(ctx.staging / f"{n}.parquet") for n in OUTPUT_NAMES}
+    # Of the reconciliation the store keeps the run's own month: each month once, as its
+    # own run settled it (reconciliation.parquet has every month, re-derived each run).
+    results = {
+        n: pl.read_parquet(ctx.staging / f"{n}.parquet")
+        for n in OUTPUT_NAMES
+        if n != "reconciliation"
+    }
+    results["reconciliation"] = (
+        pl.scan_parquet(ctx.staging / "reconciliation.parquet")
+        .filter(pl.col("period") == req.period)
+        .collect()
+    )
     record = RunRecord(
         run_id=ctx.run_id,
         period=req.period,
@@ -587,7 +599,7 @@ def _commit(
             new_allocations=pl.read_parquet(merged / "new_allocations.parquet"),
             quarantine=results["quarantine"],
             input_files=files,
-            results=_for_store(results, req.period),
+            results=_for_store(results),
             before_commit=before_commit,
         )
 
@@ -609,19 +621,15 @@ def _summary(ctx: RunContext, info: dict[str, Any], timings: dict[str, float]) -
     )
 
 
-def _for_store(results: dict[str, pl.DataFrame], period: str) -> dict[str, pl.DataFrame]:
-    """The result frames as the store keeps them: quarantine goes apart; unmatched
-    receipts keep their SPEC columns (the period and line number live in `receipts`);
-    and of the reconciliation only the run's own month, so the store holds each month
-    once, as its own run settled it (reconciliation.parquet has every month)."""
+def _for_store(results: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """The result frames as the store keeps them: quarantine goes apart, and unmatched
+    receipts keep their SPEC columns (the period and line number live in `receipts`)."""
     from dues.store.tables import RESULT_TABLES, frame_schema
 
     out = {}
     for name, frame in results.items():
         if name == "quarantine":
             continue
-        if name == "reconciliation":
-            frame = frame.filter(pl.col("period") == period)
         out[name] = frame.select(
             c
             for c in frame.columns
