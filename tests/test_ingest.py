@@ -196,6 +196,7 @@ def test_registry_rules(tmp_path: Path) -> None:
     ("content", "message"),
     [
         (b"", "empty"),
+        (b"\xef\xbb\xbf\r\n  \n", "empty"),  # a BOM and blank lines
         ("电子税票号码,纳税人名称\n1,甲\n".encode(), "missing required column"),
         (b"\xff\xfe\x00\x01garbage\x81", "cannot decode"),
         (b"just,some,words\n1,2,3\n", "no header row"),
@@ -208,6 +209,23 @@ def test_unusable_files_fail_whole_with_the_file_name(
     path.write_bytes(content)
     with pytest.raises(InputError, match=rf"^bad\.csv: .*{message}"):
         read_input(path)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_a_bare_title_line_above_the_header_is_skipped(tmp_path: Path, encoding: str) -> None:
+    """Exports often start with a title alone on its line (no commas to pad it)."""
+    row = ["320260000000000001", "1", "91110000600037341L", "甲公司",
+           "工会经费", "399001010", "2026-10-01", "2026-10-31", "1,000.00", "0.01", "10.00",
+           "2026-11-05"]  # fmt: skip
+    lines = ["青溪县税务代收工会经费明细", "", ",".join(COLLECTION_HEADER), ",".join(
+        f'"{v}"' if "," in v else v for v in row)]  # fmt: skip
+    path = tmp_path / "titled.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding=encoding)
+    result = read_input(path, "collections")
+    s = result.stats
+    assert (s.header_row, s.rows_read, s.rows_accepted) == (3, 1, 1)
+    assert result.accepted["amount_fen"].to_list() == [1000]
+    assert result.accepted["source_row"].to_list() == [4]
 
 
 def test_missing_column_message_names_column_and_what_was_found(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import polars as pl
 
+_BOM = b"\xef\xbb\xbf"
+
 
 class InputError(Exception):
     """A whole file cannot be used: unreadable, empty, or a required column is missing."""
@@ -36,24 +38,26 @@ class Grid:
 
 def _parse_csv(source: bytes) -> pl.DataFrame:
     head = source[: 1 << 16].decode("utf-8", errors="ignore")
-    # Title rows above the header have fewer fields than the data: polars needs a
-    # rectangular file, so the widest of the first lines sets the column count.
+    # Title rows above the header have fewer fields than the data, and polars takes the
+    # column count from the first line: a line of empty fields as wide as the widest of
+    # the first lines goes first, and is dropped again after parsing.
     width = max((len(r) for r in csv.reader(head.splitlines()[:50])), default=1)
-    return pl.read_csv(
-        source,
+    cells = pl.read_csv(
+        b"," * (width - 1) + b"\n" + source,
         has_header=False,
         schema={f"c{i}": pl.String for i in range(width)},
         truncate_ragged_lines=True,
         raise_if_empty=False,
     )
+    return cells.slice(1)
 
 
 def _read_csv_cells(data: bytes) -> tuple[pl.DataFrame, str]:
     """Cells and encoding: a BOM says UTF-8; else strict UTF-8 (polars checks every
     field as it parses, which saves decoding a large file twice); else GB18030, a
     superset of GBK."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return _parse_csv(data[3:]), "utf-8-sig"
+    if data.startswith(_BOM):
+        return _parse_csv(data[len(_BOM) :]), "utf-8-sig"
     try:
         return _parse_csv(data), "utf-8"
     except pl.exceptions.ComputeError as exc:
@@ -72,9 +76,17 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _read_csv(path: Path) -> Grid:
     data = path.read_bytes()
-    if not data or data.isspace():
+    if not data.removeprefix(_BOM) or data.removeprefix(_BOM).isspace():
         raise InputError("the file is empty")
     # hashlib releases the GIL on large buffers: the digest is free beside the parse.
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -163,7 +175,7 @@ def _read_workbook(path: Path) -> Grid:
     except Exception:  # an exotic workbook calamine could read: fall back to its own start
         first = 1
     rows = pl.int_range(first, first + cells.height, eager=True, dtype=pl.Int64)
-    return Grid(cells, rows, "xlsx", _sha256(path.read_bytes()))
+    return Grid(cells, rows, "xlsx", _sha256_file(path))
 
 
 def read_grid(path: Path) -> Grid:
