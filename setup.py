@@ -12,7 +12,8 @@ from pathlib import Path
 from setuptools import setup
 from setuptools.command.build_py import build_py
 
-SHIPPED = ("config/policy.toml", "schemas/inputs.toml")
+HERE = Path(__file__).resolve().parent
+SHIPPED = ("config/policy.toml", "schemas/inputs.toml")  # also listed in MANIFEST.in
 
 
 class BuildPyWithDefaults(build_py):
@@ -21,7 +22,7 @@ class BuildPyWithDefaults(build_py):
         target = Path(self.build_lib) / "dues" / "defaults"
         target.mkdir(parents=True, exist_ok=True)
         for name in SHIPPED:
-            shutil.copyfile(name, target / Path(name).name)
+            shutil.copyfile(HERE / name, target / Path(name).name)
 
 
 setup(cmdclass={"build_py": BuildPyWithDefaults})
