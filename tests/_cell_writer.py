@@ -13,11 +13,17 @@ from typing import Any
 import polars as pl
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 
 from dues.report import cells
 from dues.report.cells import FILLS, NO_FILL, Column, bp_to_ratio, fen_to_yuan
 from dues.report.labels import Lang, sheet_name
 from dues.report.table import _fill_index, _new_sheet, plan
+
+
+def _needs_text_cell(value: str) -> bool:
+    """Text that openpyxl or Excel could take for a formula or an error value."""
+    return value.startswith(cells.FORMULA_PREFIXES) or value in ERROR_CODES
 
 
 def _convert(kind: str) -> Any:
@@ -34,7 +40,7 @@ def _row(
             value = conv(value)
         fmt = cells.number_format(column.kind)
         if fill == NO_FILL and fmt is None:
-            if isinstance(value, str) and cells.needs_text_cell(value):
+            if isinstance(value, str) and _needs_text_cell(value):
                 value = cells.text_cell(ws, value)
             out.append(value)
             continue

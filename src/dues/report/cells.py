@@ -20,7 +20,6 @@ from typing import Any, Final, Literal
 
 import polars as pl
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 Kind = Literal["text", "money", "bp", "rate", "date", "int", "number"]
@@ -98,11 +97,6 @@ def check_money_range(frame: pl.DataFrame, columns: list[str], table: str) -> No
         biggest = frame.select(pl.col(col).cast(pl.Int64).abs().max()).item()
         if biggest is not None and biggest > MAX_EXACT_FEN:
             raise ValueError(f"{table}.{col}: {biggest} fen is beyond exact display in Excel")
-
-
-def needs_text_cell(value: str) -> bool:
-    """Text that openpyxl or Excel could take for a formula or an error value."""
-    return value.startswith(FORMULA_PREFIXES) or value in ERROR_CODES
 
 
 def text_cell(ws: Any, value: str, *, font: Font | None = None) -> Any:

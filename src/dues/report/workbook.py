@@ -164,7 +164,9 @@ def write_report(
     wb.properties.modified = modified
     tmp: Path | None = None
     try:
-        with tempfile.TemporaryDirectory(prefix="dues-rows-") as rows_dir:
+        # Beside the target (the run's staging folder): the rows can take a gigabyte at
+        # province scale, and the run's own clean-up removes them if this process is killed.
+        with tempfile.TemporaryDirectory(dir=path.parent, prefix=".rows-") as rows_dir:
             pending = PendingRows(Path(rows_dir))
             write_overview(wb, tables, run_info, lang)
             for key in DETAIL_TABLES:

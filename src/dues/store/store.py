@@ -148,7 +148,9 @@ class Store:
         """The ``kind`` output (one of RESULT_KINDS) stored by the latest run of ``period``.
 
         Empty when the period was never run. An empty arrears frame comes back
-        without aging columns: the bucket names live in the rows.
+        without aging columns: the bucket names live in the rows. The store keeps
+        what the caller gave commit_run: `dues run` gives the reconciliation of the
+        period's own month only (its reconciliation.parquet has every month).
         """
         check_period(period)
         with self._transaction(f"cannot load {kind} results of {period}") as conn:
