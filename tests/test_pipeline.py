@@ -246,3 +246,18 @@ def test_a_province_sized_run_lists_only_the_exceptions_but_counts_every_month(
     overview = {r[0]: r[1] for r in book["概览"].iter_rows(values_only=True) if len(r) > 1}
     assert round(overview[text("expected", "zh")] * 100) == everything["expected_fen"].sum()
     assert round(overview[text("collected", "zh")] * 100) == everything["paid_fen"].sum()
+
+
+def test_a_workbook_that_does_not_finish_in_time_stops_the_run_without_trace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dues import pipeline
+
+    monkeypatch.setattr(pipeline, "WORKBOOK_PROCESS_ROWS", 0)
+    monkeypatch.setattr(pipeline, "WORKBOOK_TIMEOUT_S", 0.001)  # no interpreter starts that fast
+    out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
+    with pytest.raises(RunError, match=r"not written within 0\.001 s; nothing was stored"):
+        run_period(request_for(SUMMARY["runs"][0], out, db))
+    assert [p for p in out.rglob("*")] == []
+    with open_store(db) as store:
+        assert store.list_runs().height == 0

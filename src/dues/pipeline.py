@@ -58,6 +58,8 @@ REPORT_DETAIL_LIMIT = 200_000
 # Above this many unit-months the workbook is written by a child process beside the commit
 # (report_and_commit); below it, starting a Python process costs more than it saves.
 WORKBOOK_PROCESS_ROWS = 100_000
+# Ten times what a province's workbook takes here; beyond it the run gives up, nothing stored.
+WORKBOOK_TIMEOUT_S = 600.0
 
 
 class RunError(Exception):
@@ -428,7 +430,15 @@ def _masked(url: str) -> str:
 
 def write_manifest(ctx: RunContext, merged: Path) -> dict[str, Any]:
     """Check conservation once more and write run.json into staging; return its content."""
-    frames = {n: pl.read_parquet(ctx.staging / f"{n}.parquet") for n in OUTPUT_NAMES}
+    frames = {
+        n: pl.read_parquet(ctx.staging / f"{n}.parquet")
+        for n in OUTPUT_NAMES
+        if n != "reconciliation"
+    }
+    # The columns the totals and the exception count need: 8 of 22, no names or codes.
+    frames["reconciliation"] = pl.read_parquet(
+        ctx.staging / "reconciliation.parquet", columns=_MANIFEST_COLUMNS
+    )
     # Conservation after the store merge, checked again on the figures run.json will carry.
     stats = json.loads((merged / "stats.json").read_text(encoding="utf-8"))
     for entry in stats:
@@ -476,6 +486,16 @@ _EXCEPTION = (
     | pl.col("channel_mismatch")
 )
 _OVERVIEW_COLUMNS = ["expected_fen", "paid_fen", "status"]
+_MANIFEST_COLUMNS = [
+    "status",
+    "expected_fen",
+    "paid_fen",
+    "paid_dues_fen",
+    "paid_prep_fen",
+    "allocated_fen",
+    "fund_mismatch",
+    "channel_mismatch",
+]
 
 
 def exceptions_only(reconciliation: pl.DataFrame) -> pl.DataFrame:
@@ -541,7 +561,15 @@ class _WorkbookJob:
         )
 
     def wait(self) -> None:
-        out, err = self._proc.communicate()
+        # The store's transaction is open meanwhile: a workbook that never ends must not
+        # hold the ledger's write lock for ever.
+        try:
+            out, err = self._proc.communicate(timeout=WORKBOOK_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise RunError(
+                f"report.xlsx was not written within {WORKBOOK_TIMEOUT_S:g} s; nothing was stored"
+            ) from None
         self.seconds = round(time.perf_counter() - self._start, 3)
         if self._proc.returncode != 0:
             lines = err.decode("utf-8", errors="replace").strip().splitlines()
