@@ -86,8 +86,12 @@ def _sha256_file(path: Path) -> str:
 
 def _read_csv(path: Path) -> Grid:
     data = path.read_bytes()
-    if not data.removeprefix(_BOM) or data.removeprefix(_BOM).isspace():
+    # One copy at most (a BOM file), and isspace() stops at the first byte that is not
+    # white space: no pass over a big file.
+    body = data.removeprefix(_BOM)
+    if not body or body.isspace():
         raise InputError("the file is empty")
+    del body
     # hashlib releases the GIL on large buffers: the digest is free beside the parse.
     with ThreadPoolExecutor(max_workers=1) as pool:
         digest = pool.submit(_sha256, data)

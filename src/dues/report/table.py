@@ -180,7 +180,7 @@ def _styles(ws: Any, key: str, shown: pl.DataFrame, columns: list[Column]) -> li
             out.append(pl.lit(str(cells.style_id(ws, column.kind, NO_FILL))) if formatted else None)
             continue
         fill = pl.col(f"__fill_{k}").fill_null(NO_FILL)
-        used = [f for f in shown[f"__fill_{k}"].fill_null(NO_FILL).unique().sort().to_list()]
+        used = shown[f"__fill_{k}"].fill_null(NO_FILL).unique().sort().to_list()
         ids = {
             f: str(cells.style_id(ws, column.kind, f)) for f in used if f != NO_FILL or formatted
         }
