@@ -13,6 +13,8 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet._writer import ALL_TEMP_FILES
 
+from dues.arrears import arrears
+from dues.policy import DEFAULT_POLICY_PATH, Policy, load_policy
 from dues.report import fen_to_yuan, write_report
 
 ZH_SHEETS = [
@@ -465,3 +467,48 @@ def test_detail_rows_give_excel_what_openpyxl_cells_give_it(tmp_path: Path, lang
     for title in oracle.sheetnames:
         assert _cells(fast[title]) == _cells(oracle[title]), title
         assert fast[title].max_row == oracle[title].max_row
+
+
+def test_arrears_sheet_has_one_column_per_configured_aging_bucket(tmp_path: Path) -> None:
+    # A county with buckets [60, 365]: the frame dues.arrears makes, written as it comes.
+    policy = Policy.model_validate(
+        load_policy(DEFAULT_POLICY_PATH).model_dump() | {"aging_bucket_days": [60, 365]}
+    )
+    recon = pl.DataFrame(
+        [
+            _recon_row("2026-08", A, "甲公司", "underpaid", 1_234_567, 1_000_000)
+            | {"days_past_due": 400},
+            _recon_row("2026-09", A, "甲公司", "not_filed", 50_000, 0) | {"days_past_due": 61},
+            _recon_row("2026-09", B, "乙公司", "not_filed", 70_000, 0) | {"days_past_due": 60},
+        ]
+    )
+    owed = arrears(recon, policy)
+    aging = ["aging_0_60_fen", "aging_61_365_fen", "aging_over_365_fen"]
+    assert owed.columns[7:] == aging
+    tables = _tables() | {"reconciliation": recon, "arrears": owed}
+    labels = {
+        "zh": ["账龄0-60天(元)", "账龄61-365天(元)", "账龄365天以上(元)"],
+        "en": ["Aged 0-60 days (yuan)", "Aged 61-365 days (yuan)", "Aged over 365 days (yuan)"],
+    }
+    for lang, sheet in (("zh", "欠缴账龄"), ("en", "Arrears aging")):
+        ws = load_workbook(_write(tmp_path, f"{lang}.xlsx", tables=tables, lang=lang))[sheet]
+        header = [c.value for c in ws[1]]
+        assert header[:4] == (
+            ["统一社会信用代码", "单位名称", "管理工会", "欠缴金额(元)"]
+            if lang == "zh"
+            else ["USCC", "Unit name", "Jurisdiction", "Arrears (yuan)"]
+        )
+        assert header[7:] == labels[lang]
+        assert ws.auto_filter.ref == "A1:J3"
+        rows = [[Decimal(str(c.value)) for c in row[7:]] for row in ws.iter_rows(min_row=2)]
+        assert rows == [  # B sorts before A
+            [Decimal("700"), Decimal("0"), Decimal("0")],
+            [Decimal("0"), Decimal("500"), Decimal("2345.67")],
+        ]
+        assert all(c.number_format == "#,##0.00" for c in ws[2][7:])
+        # The youngest bucket is a reminder (amber), older ones a problem (red).
+        assert ws["H2"].fill.fgColor.rgb.endswith("FFEB9C")
+        assert ws["I3"].fill.fgColor.rgb.endswith("FFC7CE")
+        assert ws["J3"].fill.fgColor.rgb.endswith("FFC7CE")
+        assert ws["I2"].fill.fill_type is None
+

@@ -9,6 +9,8 @@ vanishing from it.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Literal
 
 Lang = Literal["zh", "en"]
@@ -26,6 +28,7 @@ SHEETS: dict[str, tuple[str, str]] = {
 }
 
 # The input frames and their columns in sheet order (SPEC §5 and the writer's contract).
+# The arrears frame's aging columns follow its contract: how many is policy (see AGING).
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "reconciliation": (
         "period", "uscc", "name", "jurisdiction", "unit_type", "channel", "union_status",
@@ -35,8 +38,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "arrears": (
         "uscc", "name", "jurisdiction", "arrears_fen", "credit_fen", "months_outstanding",
-        "oldest_period", "aging_0_30_fen", "aging_31_90_fen", "aging_91_180_fen",
-        "aging_181_365_fen", "aging_over_365_fen",
+        "oldest_period",
     ),
     "founding_drive": (
         "jurisdiction", "tier", "uscc", "name", "employees", "union_kind",
@@ -82,11 +84,6 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "credit_fen": ("多缴金额(元)", "Credit (yuan)"),
     "months_outstanding": ("欠缴月数", "Months outstanding"),
     "oldest_period": ("最早欠缴所属期", "Oldest period"),
-    "aging_0_30_fen": ("账龄0-30天(元)", "Aged 0-30 days (yuan)"),
-    "aging_31_90_fen": ("账龄31-90天(元)", "Aged 31-90 days (yuan)"),
-    "aging_91_180_fen": ("账龄91-180天(元)", "Aged 91-180 days (yuan)"),
-    "aging_181_365_fen": ("账龄181-365天(元)", "Aged 181-365 days (yuan)"),
-    "aging_over_365_fen": ("账龄365天以上(元)", "Aged over 365 days (yuan)"),
     "employees": ("职工人数", "Employees"),
     "union_kind": ("建会形式", "Union kind"),
     "tier": ("推动档次", "Tier"),
@@ -137,6 +134,11 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "totals_check": ("合计行核对", "Totals-row check"),
     "totals_fen": ("合计行金额(元)", "Totals row (yuan)"),
 }
+
+# Aging columns as Policy.aging_buckets names them: aging_<first>_<last day>_fen per
+# bucket, aging_over_<days>_fen for the open-ended last one. Labelled from the name, so
+# any aging_bucket_days a county sets reads in either language.
+AGING = re.compile(r"aging_(?:(\d+)_(\d+)|over_(\d+))_fen")
 
 # Enum columns and the enum each one holds.
 COLUMN_ENUM: dict[str, str] = {
@@ -239,8 +241,23 @@ def sheet_name(key: str, lang: Lang) -> str:
     return pick(SHEETS[key], lang)
 
 
+def aging_columns(columns: Iterable[str]) -> list[str]:
+    """The aging columns among `columns`, youngest bucket first as the frame has them."""
+    return [c for c in columns if AGING.fullmatch(c)]
+
+
+def _aging_label(column: str) -> tuple[str, str] | None:
+    match = AGING.fullmatch(column)
+    if match is None:
+        return None
+    low, high, over = match.groups()
+    if over is not None:
+        return f"账龄{over}天以上(元)", f"Aged over {over} days (yuan)"
+    return f"账龄{low}-{high}天(元)", f"Aged {low}-{high} days (yuan)"
+
+
 def column_label(column: str, lang: Lang) -> str:
-    pair = COLUMNS.get(column)
+    pair = COLUMNS.get(column) or _aging_label(column)
     return pick(pair, lang) if pair else column
 
 

@@ -20,6 +20,7 @@ from dues.report.labels import (
     COLUMN_ENUM,
     TABLE_COLUMNS,
     Lang,
+    aging_columns,
     column_label,
     sheet_name,
     value_labels,
@@ -38,8 +39,9 @@ def _over_zero(column: str, fill: int) -> pl.Expr:
     return pl.when(pl.col(column) > 0).then(fill).otherwise(NO_FILL)
 
 
-def _fills(key: str) -> dict[str, pl.Expr]:
-    """Fill variant per row (`*`) or per cell: what an auditor must not miss."""
+def _fills(key: str, names: list[str]) -> dict[str, pl.Expr]:
+    """Fill variant per row (`*`) or per cell of the shown columns `names`: what an
+    auditor must not miss."""
     match key:
         case "reconciliation":
             status = pl.col("status")
@@ -52,10 +54,9 @@ def _fills(key: str) -> dict[str, pl.Expr]:
             }
         case "arrears":
             marks = {"arrears_fen": _over_zero("arrears_fen", BAD)}
-            for col in TABLE_COLUMNS["arrears"]:
-                if col.startswith("aging_"):
-                    # The youngest bucket is a reminder, not yet a problem.
-                    marks[col] = _over_zero(col, WARN if col == "aging_0_30_fen" else BAD)
+            for i, col in enumerate(aging_columns(names)):
+                # The youngest bucket is a reminder, not yet a problem.
+                marks[col] = _over_zero(col, WARN if i == 0 else BAD)
             marks["credit_fen"] = _over_zero("credit_fen", GOOD)
             return marks
         case "founding_drive":
@@ -125,7 +126,7 @@ def plan(key: str, frame: pl.DataFrame, lang: Lang) -> tuple[pl.DataFrame, list[
     kinds = {n: _kind(n, frame.schema[n]) for n in names}
     cells.check_money_range(frame, [n for n in names if kinds[n] == "money"], key)
 
-    fills = _fills(key)
+    fills = _fills(key, names)
     fill_names = [f"__fill_{i}" for i in range(len(fills))]
     shown = frame.select(
         *(_value_expr(n, frame.schema[n], kinds[n], lang) for n in names),
@@ -142,7 +143,7 @@ def plan(key: str, frame: pl.DataFrame, lang: Lang) -> tuple[pl.DataFrame, list[
 
 def _fill_index(key: str, columns: list[Column]) -> list[int]:
     """For each shown column, which trailing fill column colours it (-1: none)."""
-    fills = list(_fills(key))
+    fills = list(_fills(key, [c.name for c in columns]))
     out: list[int] = []
     for c in columns:
         if c.name in fills:
