@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import zipfile
 from datetime import date
 from decimal import Decimal
@@ -512,3 +514,43 @@ def test_arrears_sheet_has_one_column_per_configured_aging_bucket(tmp_path: Path
         assert ws["J3"].fill.fgColor.rgb.endswith("FFC7CE")
         assert ws["I2"].fill.fill_type is None
 
+
+GOLDEN_RUN = Path(__file__).parent / "golden" / "county-40" / "2026-10"
+_RAW_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+
+
+def _label_cells(wb: Any) -> list[tuple[str, str]]:
+    """(sheet, text) of every header cell of every sheet, and of the overview's and run
+    info's label column (column A): the words the workbook itself chose."""
+    out = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                header = c.fill.fill_type == "solid" and c.fill.fgColor.rgb.endswith("DDEBF7")
+                label = ws.title in ("概览", "运行信息") and c.column == 1
+                if isinstance(c.value, str) and (header or label):
+                    out.append((ws.title, c.value))
+    return out
+
+
+def test_no_sheet_shows_a_raw_column_name_in_chinese(tmp_path: Path) -> None:
+    # The example county's last run as the pipeline hands it over: Parquet and run.json.
+    tables = {p.stem: pl.read_parquet(p) for p in sorted(GOLDEN_RUN.glob("*.parquet"))}
+    info = json.loads((GOLDEN_RUN / "run.json").read_text(encoding="utf-8"))
+    raw = {c for frame in tables.values() for c in frame.columns}
+    raw |= {*info, *info["totals"], *(k for record in info["inputs"] for k in record)}
+    assert {"line_no", "period_start", "period_end"} <= set(tables["unmatched"].columns)
+
+    write_report(tmp_path / "zh.xlsx", tables, info)
+    seen = _label_cells(load_workbook(tmp_path / "zh.xlsx"))
+    assert {sheet for sheet, _ in seen} >= set(ZH_SHEETS)
+    assert [(s, t) for s, t in seen if t in raw or _RAW_NAME.fullmatch(t)] == []
+
+    write_report(tmp_path / "en.xlsx", tables, info, lang="en")
+    en = load_workbook(tmp_path / "en.xlsx")
+    assert [(ws.title, c.value) for ws in en for c in ws[1] if c.value in raw] == []
+    assert [c.value for c in en["Unmatched receipts"][1]][-3:] == [
+        "Line no.",
+        "Period start",
+        "Period end",
+    ]

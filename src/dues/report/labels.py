@@ -95,6 +95,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "receipt_no": ("电子税票号码", "Receipt no."),
     "taxpayer_name": ("纳税人名称", "Taxpayer name"),
     "amount_fen": ("税票金额(元)", "Amount (yuan)"),
+    # unmatched.parquet carries these after the SPEC columns (the receipt line's key and period)
+    "line_no": ("税票行号", "Line no."),
+    "period_start": ("所属期起", "Period start"),
+    "period_end": ("所属期止", "Period end"),
     "column": ("字段", "Column"),
     "reason": ("原因代码", "Reason code"),
     "raw": ("原始数据", "Raw values"),
@@ -133,6 +137,13 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "money_conserved": ("金额守恒", "Money conserved"),
     "totals_check": ("合计行核对", "Totals-row check"),
     "totals_fen": ("合计行金额(元)", "Totals row (yuan)"),
+    # run.json totals (运行信息) not named like a column above
+    "founding_drive_units": ("待推动建会单位数", "Units for the founding drive"),
+    "quarantined_rows": ("隔离记录行数", "Quarantined rows"),
+    "unmatched_receipts": ("未匹配税票行数", "Unmatched receipt lines"),
+    "unmatched_fen": ("未匹配税票金额(元)", "Unmatched receipts (yuan)"),
+    "unmatched_allocations": ("未匹配财政划拨笔数", "Unmatched allocations"),
+    "unmatched_allocations_fen": ("未匹配财政划拨金额(元)", "Unmatched allocations (yuan)"),
 }
 
 # Aging columns as Policy.aging_buckets names them: aging_<first>_<last day>_fen per
