@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from polars.testing import assert_frame_equal
 
+from dues.arrears import arrears as arrears_of
+from dues.policy import DEFAULT_POLICY_PATH, Policy, load_policy
 from dues.store import InputFileRecord, RunRecord, Store, StoreError, open_store
 from dues.store.tables import frame_schema, quarantine, registry_snapshots
 
@@ -487,3 +489,33 @@ def test_run_times_must_carry_a_timezone(store: Store) -> None:
     naive = replace(run_record("2026-10", "run-1"), started_at=datetime(2026, 11, 2))
     with pytest.raises(StoreError, match="started_at must be timezone-aware"):
         commit(store, "2026-10", "run-1", record=naive)
+
+
+def test_arrears_keep_the_aging_buckets_the_county_configured(store: Store) -> None:
+    # aging_bucket_days = [60, 365] gives three aging columns (dues.arrears names them).
+    defaults = load_policy(DEFAULT_POLICY_PATH)
+    county = Policy.model_validate(defaults.model_dump() | {"aging_bucket_days": [60, 365]})
+    recon = pl.concat(
+        [
+            reconciliation("2026-09", "A").with_columns(days_past_due=pl.lit(61, pl.Int64)),
+            reconciliation("2026-10", "A", "B").with_columns(
+                days_past_due=pl.Series([30, 400], dtype=pl.Int64)
+            ),
+        ]
+    )
+    owed = arrears_of(recon, county)
+    assert owed.columns[7:] == ["aging_0_60_fen", "aging_61_365_fen", "aging_over_365_fen"]
+    assert owed.select(owed.columns[7:]).rows() == [(10_000, 10_000, 0), (0, 0, 10_000)]
+    commit(store, "2026-10", "run-1", results={"reconciliation": recon, "arrears": owed})
+    loaded = store.load_results("arrears", "2026-10")
+    assert_frame_equal(loaded, owed.cast({"months_outstanding": pl.Int64}))
+
+    # The county goes back to the default buckets: a re-run keeps none of the old ones.
+    owed = arrears_of(recon, defaults)
+    commit(store, "2026-10", "run-2", results={"reconciliation": recon, "arrears": owed})
+    loaded = store.load_results("arrears", "2026-10")
+    assert_frame_equal(loaded, owed.cast({"months_outstanding": pl.Int64}))
+    assert loaded.columns[7:] == [
+        f"aging_{suffix}_fen" for suffix, _, _ in defaults.aging_buckets()
+    ]
+    assert store.row_counts()["result_arrears_aging"] == 2 * 5

@@ -208,15 +208,6 @@ result_reconciliation = _result_table(
     _int("days_past_due", nullable=True),
 )
 
-# SPEC rule 8 buckets 0-30, 31-90, 91-180, 181-365, >365 as column names.
-AGING_COLUMNS = (
-    "aging_0_30_fen",
-    "aging_31_90_fen",
-    "aging_91_180_fen",
-    "aging_181_365_fen",
-    "aging_over_365_fen",
-)
-
 result_arrears = _result_table(
     "result_arrears",
     ("uscc",),
