@@ -1,7 +1,8 @@
-"""The monthly reconciliation as a Prefect flow: the stages of `dues.pipeline` as tasks.
+"""The monthly reconciliation as a Prefect flow: the stages of `dues.run` as tasks.
 
-Tasks hand each other paths (the run's work folder), never frames, so a retry or
-a worker in another process sees exactly what the previous task wrote.
+Wiring only: each of `dues.run.STAGES` becomes a task of the same name. Tasks hand
+each other the run's context (its work folder), never frames, so a retry sees
+exactly what the previous task wrote.
 """
 
 from __future__ import annotations
@@ -9,25 +10,26 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from dues import pipeline
-from dues.pipeline import RunContext, RunRequest, RunSummary
+from dues.run import STAGES, RunContext, RunRequest, RunSummary, check_period, discard, preflight
+from dues.run import summarize as summarize_run
+from dues.settings import Settings
 from dues.summary import jurisdiction_rates, markdown_summary
 
-# Reading files on a network share is what fails transiently; rules never need a retry.
-preflight = task(name="preflight", cache_policy=NO_CACHE)(pipeline.preflight)
-ingest = task(name="ingest", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)(
-    pipeline.ingest
+TASKS: tuple[Task[[RunContext], None], ...] = tuple(
+    task(
+        name=stage.name,
+        retries=stage.retries,
+        retry_delay_seconds=stage.retry_delay_s,
+        cache_policy=NO_CACHE,
+    )(stage.run)
+    for stage in STAGES
 )
-merge = task(name="merge-with-ledger", cache_policy=NO_CACHE)(pipeline.merge_history)
-reconcile = task(name="reconcile", cache_policy=NO_CACHE)(pipeline.reconcile_stage)
-# The commit itself is one transaction; a retry after a dropped connection is safe.
-report_and_commit = task(
-    name="report-and-commit", retries=1, retry_delay_seconds=10, cache_policy=NO_CACHE
-)(pipeline.report_and_commit)
+preflight_task = task(name="preflight", cache_policy=NO_CACHE)(preflight)
+summarize_task = task(name="summarize", cache_policy=NO_CACHE)(summarize_run)
 
 
 @task(name="publish-artifacts", cache_policy=NO_CACHE)
@@ -51,31 +53,30 @@ def monthly_reconciliation(
     collections: list[str],
     allocations: list[str] | None = None,
     out: str = "out",
-    db: str = "sqlite:///var/dues.db",
+    db: str | None = None,
     config: str | None = None,
     as_of: date | None = None,
     lang: str = "zh",
 ) -> RunSummary:
     """Ingest, validate, reconcile, persist and report one period (SPEC §5)."""
     request = RunRequest(
-        period=pipeline.check_period(period),
+        period=check_period(period),
         registry=Path(registry),
         collections=tuple(Path(p) for p in collections),
         allocations=tuple(Path(p) for p in allocations or ()),
         out=Path(out),
-        db=db,
+        db=db or Settings().database_url,
         config=Path(config) if config else None,
         as_of=as_of,
         lang=lang,
     )
-    ctx: RunContext = preflight(request)
+    ctx: RunContext = preflight_task(request)
     try:
-        stage = ingest(ctx)
-        merged = merge(ctx, stage)
-        reconcile(ctx, merged)
-        summary: RunSummary = report_and_commit(ctx, merged)
+        for run_stage in TASKS:
+            run_stage(ctx)
+        summary: RunSummary = summarize_task(ctx)
     finally:
-        pipeline.discard(ctx)
+        discard(ctx)
     publish_artifacts(summary)
     get_run_logger().info("report written to %s", summary.report)
     return summary
@@ -88,7 +89,7 @@ def backfill(
     registry: str,
     inputs: str,
     out: str = "out",
-    db: str = "sqlite:///var/dues.db",
+    db: str | None = None,
     config: str | None = None,
 ) -> list[RunSummary]:
     """Run the months start..end in order, each with its files found in `inputs`.
@@ -97,9 +98,9 @@ def backfill(
     """
     from dues.periods import format_period, parse_period
 
-    first = parse_period(pipeline.check_period(start))
-    last = parse_period(pipeline.check_period(end))
-    summaries = []
+    first = parse_period(check_period(start))
+    last = parse_period(check_period(end))
+    summaries: list[RunSummary] = []
     for period in (format_period(i) for i in range(first, last + 1)):
         folder = Path(inputs)
         collections = sorted(str(p) for p in folder.glob(f"collections_{period}.*"))
@@ -118,7 +119,7 @@ def scheduled_reconciliation(
     registry: str = "inbox/registry.xlsx",
     period: str | None = None,
     out: str = "out",
-    db: str = "sqlite:///var/dues.db",
+    db: str | None = None,
     config: str | None = None,
 ) -> RunSummary:
     """What the office schedules: reconcile `period` (default: last month, Beijing time).

@@ -114,12 +114,12 @@ def bench_ingest(path: str, kind: str) -> dict[str, Any]:
 
 
 def bench_run(units: int, db: str, out: str) -> dict[str, Any]:
-    from dues import pipeline as p
+    from dues import run as r
 
     folder = DATA / f"run-{units}"
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     periods = manifest["periods"]
-    req = p.RunRequest(
+    req = r.RunRequest(
         period=max(periods),
         registry=folder / manifest["registry"],
         collections=tuple(folder / c for f in periods.values() for c in f["collections"]),
@@ -138,16 +138,15 @@ def bench_run(units: int, db: str, out: str) -> dict[str, Any]:
         print(f"    {name:<20} {stages[name]:>9.2f} s  (peak RSS {rss[name]:,.0f} MB)", flush=True)
         return value
 
-    ctx = timed("preflight", p.preflight, req)
+    ctx = timed("preflight", r.preflight, req)
     try:
-        stage = timed("ingest", p.ingest, ctx)
-        merged = timed("merge_history", p.merge_history, ctx, stage)
-        timed("reconcile_stage", p.reconcile_stage, ctx, merged)
-        summary = timed("report_and_commit", p.report_and_commit, ctx, merged)
+        for stage in r.STAGES:  # the very stages run_period and the flow walk
+            timed(stage.name, stage.run, ctx)
+        summary = r.summarize(ctx)
         for part in ("workbook", "report_and_commit"):  # side by side inside that stage
             print(f"      {part:<18} {summary.timings[part]:>9.2f} s", flush=True)
     finally:
-        p.discard(ctx)
+        r.discard(ctx)
     stages["total"] = round(sum(stages.values()), 3)
     return {
         "period": req.period,

@@ -18,11 +18,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from _paths import COUNTY
+from _paths import require_county
 from polars.testing import assert_frame_equal
 
-from dues.pipeline import OUTPUT_NAMES, RunRequest, run_period
+from dues.outputs import NAMES as OUTPUT_NAMES
+from dues.run import RunRequest, run_period
 
+COUNTY = require_county()
 GOLDEN = Path(__file__).parent / "golden" / "county-40"
 SUMMARY = json.loads((COUNTY / "expected" / "summary.json").read_text(encoding="utf-8"))
 UPDATE = os.environ.get("DUES_UPDATE_GOLDEN") == "1"

@@ -7,21 +7,22 @@ import polars as pl
 from dues.policy import Policy
 
 OWING_STATUSES = ("underpaid", "not_filed")
+# SPEC §5 arrears.parquet, before its aging columns.
+ARREARS_COLUMNS = (
+    "uscc",
+    "name",
+    "jurisdiction",
+    "arrears_fen",
+    "credit_fen",
+    "months_outstanding",
+    "oldest_period",
+)
 
 
 def arrears_columns(policy: Policy) -> tuple[str, ...]:
     """Column order of the arrears frame; one aging column per configured bucket."""
     aging = tuple(f"aging_{suffix}_fen" for suffix, _, _ in policy.aging_buckets())
-    return (
-        "uscc",
-        "name",
-        "jurisdiction",
-        "arrears_fen",
-        "credit_fen",
-        "months_outstanding",
-        "oldest_period",
-        *aging,
-    )
+    return (*ARREARS_COLUMNS, *aging)
 
 
 def arrears(reconciliation: pl.DataFrame, policy: Policy) -> pl.DataFrame:

@@ -14,13 +14,14 @@ from dues.readers import InputError
 from dues.summary import yuan
 
 if TYPE_CHECKING:
-    from dues.pipeline import RunSummary
+    from dues.run import RunSummary
 
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     help="Reconcile trade-union dues and preparatory-fund collections (SPEC §5).",
 )
+DB_HELP = "Database URL (default: DUES_DATABASE_URL, else var/dues.db under this folder)."
 console = Console()
 err_console = Console(stderr=True)
 
@@ -141,7 +142,7 @@ def run(
     ),
     db: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(help="Database URL (default: DUES_DATABASE_URL or sqlite:///var/dues.db)."),
+        typer.Option(help=DB_HELP),
     ] = None,
     config: Annotated[
         Optional[Path],  # noqa: UP045
@@ -154,7 +155,7 @@ def run(
     lang: Annotated[str, typer.Option(help="Workbook language: zh or en.")] = "zh",
 ) -> None:
     """Reconcile one period: ingest, validate, apply the rules, store and report."""
-    from dues.pipeline import RunError, check_period
+    from dues.run import RunError, check_period
     from dues.settings import Settings
     from dues.store import StoreError
 
@@ -197,7 +198,7 @@ def serve(
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
     db: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option(help="Database URL (default: DUES_DATABASE_URL or sqlite:///var/dues.db)."),
+        typer.Option(help=DB_HELP),
     ] = None,
     cron: Annotated[str, typer.Option(help="When to run (Asia/Shanghai).")] = "0 6 5 * *",
 ) -> None:

@@ -15,15 +15,25 @@ from datetime import date
 import polars as pl
 
 MONTH_DTYPE = pl.Int32
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+_PERIOD = re.compile(r"^([0-9]{4})-([0-9]{2})\Z")
 
 
 def parse_period(text: str) -> int:
-    """`'2026-07'` -> month index; anything else is a ValueError naming the text."""
-    match = _PERIOD.match(text)
+    """`'2026-07'` -> month index; anything else is a ValueError naming the text.
+
+    The one check of the `YYYY-MM` form: the command line, the run and the store
+    all call it (through `check_period`), so they refuse the same texts.
+    """
+    match = _PERIOD.match(text) if isinstance(text, str) else None
     if match is None or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(f"period must be YYYY-MM with a month 01-12, got {text!r}")
+        raise ValueError(f"period must be YYYY-MM (e.g. 2026-10), not {text!r}")
     return int(match.group(1)) * 12 + int(match.group(2)) - 1
+
+
+def check_period(text: str) -> str:
+    """`text` itself when it is a month written `YYYY-MM`, else the ValueError of parse_period."""
+    parse_period(text)
+    return text
 
 
 def format_period(index: int) -> str:

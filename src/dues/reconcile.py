@@ -114,6 +114,17 @@ class Outputs:
     unmatched_allocations: pl.DataFrame
     start_period: str
 
+    def frames(self) -> dict[str, pl.DataFrame]:
+        """The SPEC §5 outputs among these, by output name (the quarantine is ingest's)."""
+        return {
+            "reconciliation": self.reconciliation,
+            "arrears": self.arrears,
+            "founding_drive": self.founding_drive,
+            "prep_returns": self.prep_returns,
+            "unmatched": self.unmatched,
+            "indicators": self.indicators,
+        }
+
 
 def start_month(receipts: pl.DataFrame, allocations: pl.DataFrame, policy: Policy, end: int) -> int:
     """Configured start_period, else the earliest month any stored record is attributed to.

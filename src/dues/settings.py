@@ -8,22 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dues.store.engine import default_url
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DUES_", env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite:///var/dues.db"
+    database_url: str = Field(default_factory=default_url)
     config: Path | None = None
     out: Path = Path("out")
-
-
-def mask_url(url: str) -> str:
-    """A database URL safe to print: the password replaced by ***."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url.split("@")[-1] if "@" in url else url

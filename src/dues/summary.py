@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 if TYPE_CHECKING:
-    from dues.pipeline import RunSummary
+    from dues.run import RunSummary
 
 
 def yuan(fen: int | None) -> str:

@@ -250,3 +250,16 @@ def reconciliation(
         )
         .select(RECONCILIATION_COLUMNS)
     )
+
+
+def needs_action() -> pl.Expr:
+    """Unit-months an officer must act on: due and not matched, or paid by the wrong way.
+
+    What the workbook's 对账明细 lists when a province's unit-months are too many for
+    a sheet; reconciliation.parquet always keeps every row.
+    """
+    return (
+        pl.col("status").is_in(["underpaid", "not_filed", "overpaid"])
+        | pl.col("fund_mismatch")
+        | pl.col("channel_mismatch")
+    )

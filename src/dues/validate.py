@@ -8,7 +8,8 @@ from pathlib import Path
 import polars as pl
 
 from dues.files import write_parquet
-from dues.ingest import InputResult, empty_quarantine, read_input
+from dues.ingest import InputResult, read_input
+from dues.outputs import empty_quarantine
 from dues.readers import InputError
 from dues.schemas import Kind
 

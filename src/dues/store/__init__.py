@@ -9,12 +9,11 @@ See ``dues.store.store`` for what re-running a period does.
 """
 
 from dues.store.engine import StoreError, default_url
-from dues.store.store import InputFileRecord, RunRecord, Store, open_store
+from dues.store.store import RunRecord, Store, open_store
 from dues.store.tables import RESULT_KINDS
 
 __all__ = [
     "RESULT_KINDS",
-    "InputFileRecord",
     "RunRecord",
     "Store",
     "StoreError",

@@ -6,7 +6,6 @@ database (password masked) and the cause, never a traceback.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,8 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+
+from dues import periods
 
 # Execution option read by the SQLite "begin" hook below.
 SQLITE_BEGIN_OPTION = "dues_sqlite_begin"
@@ -31,12 +32,20 @@ class StoreError(RuntimeError):
 
 
 def default_url() -> str:
-    """The embedded ledger: ``var/dues.db`` under the working directory."""
+    """The embedded ledger: ``var/dues.db`` under the working directory.
+
+    The one default of the whole program: the command line, the settings, the
+    run request and Alembic all ask this function.
+    """
     return f"sqlite:///{Path.cwd() / 'var' / 'dues.db'}"
 
 
 def masked(url: str | URL) -> str:
-    """``url`` fit for messages and logs: the password replaced by ***."""
+    """``url`` fit for messages, logs and run.json: the password replaced by ***.
+
+    A URL that cannot be parsed is not shown at all: it may hold a password in a
+    place no parser can find.
+    """
     try:
         return make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
@@ -180,10 +189,9 @@ def _known_revision(scripts: ScriptDirectory, revision: str) -> bool:
         return False
 
 
-_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
-
-
 def check_period(period: str) -> None:
     """Raise StoreError unless ``period`` is a month written ``YYYY-MM``."""
-    if not _PERIOD.fullmatch(period):
-        raise StoreError(f"period must be written YYYY-MM, got {period!r}")
+    try:
+        periods.check_period(period)
+    except ValueError as error:
+        raise StoreError(str(error)) from None

@@ -32,6 +32,7 @@ import polars as pl
 import sqlalchemy as sa
 from alembic.util import CommandError
 
+from dues.conservation import FileStats
 from dues.store import tables as t
 from dues.store.bulk import insert_frame, read_frame
 from dues.store.engine import (
@@ -58,23 +59,6 @@ class RunRecord:
     finished_at: datetime  # timezone-aware
     code_version: str
     config_hash: str
-
-
-@dataclass(frozen=True, slots=True)
-class InputFileRecord:
-    """One input file of a run with its conservation counts (SPEC §3)."""
-
-    file_name: str  # no directory, as in the frames' source_file
-    kind: str  # registry | collections | allocations
-    sha256: str
-    rows_read: int
-    rows_accepted: int
-    rows_quarantined: int
-    rows_duplicate: int
-    money_read_fen: int
-    money_accepted_fen: int
-    money_quarantined_fen: int
-    money_duplicate_fen: int
 
 
 _RUNS_SCHEMA = t.frame_schema(t.runs, with_store_owned=True)
@@ -181,7 +165,7 @@ class Store:
         new_receipts: pl.DataFrame,
         new_allocations: pl.DataFrame,
         quarantine: pl.DataFrame,
-        input_files: Sequence[InputFileRecord],
+        input_files: Sequence[FileStats],
         results: Mapping[str, pl.DataFrame],
         before_commit: Callable[[], object] | None = None,
     ) -> None:
@@ -209,8 +193,7 @@ class Store:
             _replace_earlier_runs(conn, run)
             if input_files:
                 conn.execute(
-                    t.input_files.insert(),
-                    [{"run_id": run.run_id, **asdict(record)} for record in input_files],
+                    t.input_files.insert(), [_input_file_row(run, f) for f in input_files]
                 )
             for table, frame in frames:
                 insert_frame(conn, table, _with_store_owned(frame, table, run))
@@ -291,6 +274,12 @@ def _replace_earlier_runs(conn: sa.Connection, run: RunRecord) -> None:
         .where(t.runs.c.run_id.in_(earlier))
         .values(status="superseded", superseded_by=run.run_id)
     )
+
+
+def _input_file_row(run: RunRecord, stats: FileStats) -> dict[str, Any]:
+    """The conservation record as the ``input_files`` table keeps it: its counts and fen."""
+    counted = [c.name for c in t.input_files.columns if c.name not in ("run_id", "file_name")]
+    return {"run_id": run.run_id, "file_name": stats.file} | {c: getattr(stats, c) for c in counted}
 
 
 def _run_row(run: RunRecord) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""A period run end to end: the example county, idempotence, bad requests leave no trace."""
+"""A period run end to end (dues.run): the example county, idempotence, bad requests leave
+no trace, the stages and their work folder."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import polars as pl
 import pytest
 from _paths import COUNTY
 
-from dues.pipeline import OUTPUT_NAMES, RunError, RunRequest, run_period
+from dues.outputs import NAMES as OUTPUT_NAMES
+from dues.run import STAGES, RunError, RunRequest, preflight, run_period
 from dues.store import open_store
 
 SUMMARY = json.loads((COUNTY / "expected" / "summary.json").read_text(encoding="utf-8"))
@@ -152,7 +154,7 @@ def test_unwritable_output_folder_fails_before_ingest(tmp_path: Path) -> None:
 def test_a_workbook_that_fails_leaves_the_store_and_the_outputs_as_they_were(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dues import pipeline
+    from dues.run import stages
 
     out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
     run_period(request_for(SUMMARY["runs"][0], out, db))
@@ -160,10 +162,10 @@ def test_a_workbook_that_fails_leaves_the_store_and_the_outputs_as_they_were(
     with open_store(db) as store:
         before = (store.row_counts(), store.list_runs()["run_id"].to_list())
 
-    def broken(staging: object, info: object, lang: object) -> None:
+    def broken(folder: object, lang: object, info: object) -> None:
         raise OSError("disk full while saving report.xlsx")
 
-    monkeypatch.setattr(pipeline, "write_workbook", broken)
+    monkeypatch.setattr(stages, "write_staged_workbook", broken)
     with pytest.raises(OSError, match="disk full"):
         run_period(request_for(SUMMARY["runs"][1], out, db))
     after_files = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
@@ -190,9 +192,9 @@ def test_the_store_keeps_each_month_as_its_own_run_settled_it(tmp_path: Path) ->
 def test_a_big_workbook_is_written_by_a_child_process_beside_the_commit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dues import pipeline
+    from dues.run import stages
 
-    monkeypatch.setattr(pipeline, "WORKBOOK_PROCESS_ROWS", 0)  # every workbook counts as big
+    monkeypatch.setattr(stages, "WORKBOOK_PROCESS_ROWS", 0)  # every workbook counts as big
     out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
     summary = run_period(request_for(SUMMARY["runs"][0], out, db))
     assert set(summary.timings) == {"workbook", "report_and_commit", "workbook_peak_rss_mb"}
@@ -213,20 +215,28 @@ def test_a_big_workbook_is_written_by_a_child_process_beside_the_commit(
 def test_a_child_workbook_that_fails_or_hangs_leaves_no_trace(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str, message: str
 ) -> None:
-    from dues import pipeline
+    from dues.report import job
+    from dues.run import RunContext, stages
 
-    monkeypatch.setattr(pipeline, "WORKBOOK_PROCESS_ROWS", 0)
+    monkeypatch.setattr(stages, "WORKBOOK_PROCESS_ROWS", 0)
     if failure == "hangs":
-        monkeypatch.setattr(pipeline, "WORKBOOK_TIMEOUT_S", 0.001)  # no interpreter is that fast
+        monkeypatch.setattr(job, "TIMEOUT_S", 0.001)  # no interpreter is that fast
     else:
-        manifest = pipeline.write_manifest
+        manifest = stages.manifest
 
-        def manifest_then_block(ctx: pipeline.RunContext, merged: Path) -> dict[str, object]:
-            info = manifest(ctx, merged)
-            (ctx.staging / "report.xlsx").mkdir()  # the child cannot replace a folder
-            return info
+        def manifest_then_block(ctx: RunContext) -> None:
+            manifest(ctx)
+            (ctx.work.staging / "report.xlsx").mkdir()  # the child cannot replace a folder
 
-        monkeypatch.setattr(pipeline, "write_manifest", manifest_then_block)
+        monkeypatch.setattr(stages, "manifest", manifest_then_block)
+        monkeypatch.setattr(
+            stages,
+            "STAGES",
+            tuple(
+                s if s.name != "manifest" else stages.Stage("manifest", manifest_then_block)
+                for s in stages.STAGES
+            ),
+        )
     out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
     with pytest.raises(RunError, match=message):
         run_period(request_for(SUMMARY["runs"][0], out, db))
@@ -238,14 +248,15 @@ def test_a_child_workbook_that_fails_or_hangs_leaves_no_trace(
 def test_a_province_sized_run_lists_only_the_exceptions_but_counts_every_month(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dues import pipeline
+    from dues.report import staged
     from dues.report.labels import text
+    from dues.unit_months import needs_action
 
-    monkeypatch.setattr(pipeline, "REPORT_DETAIL_LIMIT", 10)  # county-40 counts as big
+    monkeypatch.setattr(staged, "DETAIL_LIMIT", 10)  # county-40 counts as big
     out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
     summary = run_period(request_for(SUMMARY["runs"][0], out, db))
     everything = pl.read_parquet(summary.out_dir / "reconciliation.parquet")
-    exceptions = pipeline.exceptions_only(everything)
+    exceptions = everything.filter(needs_action())
     assert 0 < exceptions.height < everything.height
     info = json.loads((summary.out_dir / "run.json").read_text(encoding="utf-8"))
     assert f"lists {exceptions.height:,} of {everything.height:,}" in info["report_detail"]

@@ -1,0 +1,57 @@
+"""The workbook of a staged run: report.xlsx from the Parquet outputs and run.json beside it.
+
+A province's 12M unit-months would take openpyxl many minutes (it writes ~100k
+cells a second), so above `DETAIL_LIMIT` unit-months 对账明细 lists only those
+that need action; reconciliation.parquet always holds every row, and the overview
+counts them all from the three columns it sums.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from dues.outputs import NAMES, REPORT, RUN_JSON, output_path
+from dues.report.labels import Lang
+from dues.report.workbook import write_report
+from dues.unit_months import needs_action
+
+# Above this many unit-months the workbook's detail sheet keeps only the exceptions.
+DETAIL_LIMIT = 200_000
+_OVERVIEW_COLUMNS = ["expected_fen", "paid_fen", "status"]
+
+
+def is_big(reconciliation_rows: int) -> bool:
+    return reconciliation_rows > DETAIL_LIMIT
+
+
+def detail_note(reconciliation: pl.LazyFrame) -> str | None:
+    """run.json's `report_detail`: what 对账明细 leaves out, or None when it lists all."""
+    rows = reconciliation.select(pl.len()).collect().item()
+    if not is_big(rows):
+        return None
+    shown = reconciliation.filter(needs_action()).select(pl.len()).collect().item()
+    return (
+        f"对账明细 lists {shown:,} of {rows:,} unit-months "
+        "(underpaid, not filed, overpaid or mismatched); all are in reconciliation.parquet"
+    )
+
+
+def write_staged_workbook(folder: Path, lang: Lang, info: Mapping[str, Any] | None = None) -> Path:
+    """Write report.xlsx into `folder` from its outputs and run.json (or `info`)."""
+    if info is None:
+        info = json.loads((folder / RUN_JSON).read_text(encoding="utf-8"))
+    frames = {n: pl.read_parquet(output_path(folder, n)) for n in NAMES if n != "reconciliation"}
+    reconciliation = pl.scan_parquet(output_path(folder, "reconciliation"))
+    if is_big(reconciliation.select(pl.len()).collect().item()):
+        frames["reconciliation_full"] = reconciliation.select(_OVERVIEW_COLUMNS).collect()
+        frames["reconciliation"] = reconciliation.filter(needs_action()).collect()
+    else:
+        frames["reconciliation"] = reconciliation.collect()
+    path = folder / REPORT
+    write_report(path, frames, info, lang=lang)
+    return path

@@ -1,0 +1,33 @@
+"""One period run (SPEC §5): `run_period(RunRequest(...))`, or the Prefect flow.
+
+    request.py     what a run is asked to do, preflight (the policy loaded once)
+    workfolder.py  the private work folder: every staged file named once
+    inputs.py      every input file read side by side; the registry's refusals
+    stages.py      the stages, listed once in STAGES, and run_period walking them
+    manifest.py    run.json and the RunSummary read back from it
+    commit.py      the run's records as the store keeps them, in one transaction
+    publish.py     the staged outputs renamed into OUT/<period>/; clean-up
+
+A run completes or leaves no trace: outputs are written to a staging folder, the
+store commits everything of the run in one transaction, and only then does the
+staging folder replace `OUT/<period>/`.
+"""
+
+from dues.run.manifest import RunSummary
+from dues.run.publish import discard
+from dues.run.request import RunContext, RunError, RunRequest, check_period, preflight
+from dues.run.stages import STAGES, Stage, run_period, summarize
+
+__all__ = [
+    "STAGES",
+    "RunContext",
+    "RunError",
+    "RunRequest",
+    "RunSummary",
+    "Stage",
+    "check_period",
+    "discard",
+    "preflight",
+    "run_period",
+    "summarize",
+]

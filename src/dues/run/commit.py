@@ -1,0 +1,70 @@
+"""The run's records as the store keeps them, committed in one transaction.
+
+Of the reconciliation the store keeps the run's own month: each month once, as its
+own run settled it (reconciliation.parquet has every month, re-derived each run).
+Unmatched receipts keep their SPEC columns; the period and line number live in
+the `receipts` table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+
+from dues.conservation import FileStats
+from dues.outputs import NAMES
+from dues.run.request import RunContext
+from dues.store import RunRecord, open_store
+from dues.store.tables import RESULT_TABLES, frame_schema
+
+
+def run_record(info: dict[str, Any]) -> RunRecord:
+    """The `runs` row of run.json's content."""
+    return RunRecord(
+        run_id=info["run_id"],
+        period=info["period"],
+        as_of=date.fromisoformat(info["as_of"]),
+        started_at=datetime.fromisoformat(info["started_at"]),
+        finished_at=datetime.fromisoformat(info["finished_at"]),
+        code_version=info["code_version"],
+        config_hash=info["config_hash"],
+    )
+
+
+def stored_results(ctx: RunContext) -> dict[str, pl.DataFrame]:
+    """Each staged output but the quarantine, with the columns its result table keeps."""
+    out = {}
+    for name in NAMES:
+        if name == "quarantine":
+            continue  # stored apart, as the run's quarantine
+        frame = pl.scan_parquet(ctx.work.output(name))
+        if name == "reconciliation":
+            frame = frame.filter(pl.col("period") == ctx.period)
+        keep = frame_schema(RESULT_TABLES[name])
+        names = frame.collect_schema().names()
+        out[name] = frame.select(c for c in names if c in keep or c.startswith("aging_")).collect()
+    return out
+
+
+def commit(
+    ctx: RunContext,
+    info: dict[str, Any],
+    inputs: list[FileStats],
+    before_commit: Callable[[], object] | None = None,
+) -> None:
+    """Store the run, replacing earlier runs of its period; `before_commit` as in the store."""
+    work = ctx.work
+    with open_store(ctx.request.db) as store:
+        store.commit_run(
+            run_record(info),
+            registry=pl.read_parquet(work.registry),
+            new_receipts=pl.read_parquet(work.new("receipts")),
+            new_allocations=pl.read_parquet(work.new("allocations")),
+            quarantine=pl.read_parquet(work.output("quarantine")),
+            input_files=inputs,
+            results=stored_results(ctx),
+            before_commit=before_commit,
+        )

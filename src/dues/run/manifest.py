@@ -1,0 +1,134 @@
+"""run.json: what an auditor needs to re-run the period and check it (SPEC §5).
+
+Run id, period, as-of, start and end time, code version, the hash of the policy
+the run applied, each input's SHA-256 and conservation record, and the totals.
+`RunSummary` is what a caller gets back: the same figures, read from run.json.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+import dues
+from dues.conservation import FileStats
+from dues.files import write_text
+from dues.outputs import NAMES
+from dues.report.staged import detail_note
+from dues.run.request import RunContext, RunError
+from dues.store.engine import masked
+
+# The reconciliation columns the totals need: 6 of 22, no names or codes.
+_TOTAL_COLUMNS = [
+    "status",
+    "expected_fen",
+    "paid_fen",
+    "paid_dues_fen",
+    "paid_prep_fen",
+    "allocated_fen",
+]
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    period: str
+    out_dir: Path
+    report: Path
+    totals: dict[str, int] = field(default_factory=dict)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    start_period: str = ""
+    quarantined: int = 0
+    unmatched: int = 0
+    founding_drive: int = 0
+    # The last stages' measures: seconds of their parts, the workbook process's peak MB.
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, info: dict[str, Any], out_dir: Path, timings: dict[str, float]) -> RunSummary:
+        totals = info["totals"]
+        return cls(
+            run_id=info["run_id"],
+            period=info["period"],
+            out_dir=out_dir,
+            report=out_dir / "report.xlsx",
+            totals=totals,
+            files=info["inputs"],
+            start_period=info["start_period"],
+            quarantined=totals["quarantined_rows"],
+            unmatched=totals["unmatched_receipts"],
+            founding_drive=totals["founding_drive_units"],
+            timings=timings,
+        )
+
+
+def _total(frame: pl.DataFrame, column: str) -> int:
+    return int(frame[column].sum() or 0) if frame.height else 0
+
+
+def totals_of(frames: dict[str, pl.DataFrame]) -> dict[str, int]:
+    """The run's money and counts; the reconciliation's over its due months only."""
+    due = frames["reconciliation"].filter(pl.col("status") != "not_due")
+    return {
+        "expected_fen": _total(due, "expected_fen"),
+        "paid_fen": _total(due, "paid_fen"),
+        "paid_dues_fen": _total(due, "paid_dues_fen"),
+        "paid_prep_fen": _total(due, "paid_prep_fen"),
+        "allocated_fen": _total(due, "allocated_fen"),
+        "arrears_fen": _total(frames["arrears"], "arrears_fen"),
+        "credit_fen": _total(frames["arrears"], "credit_fen"),
+        "unmatched_fen": _total(frames["unmatched"], "amount_fen"),
+        "returnable_fen": _total(frames["prep_returns"], "returnable_fen"),
+        "founding_drive_units": frames["founding_drive"].height,
+        "quarantined_rows": frames["quarantine"].height,
+        "unmatched_receipts": frames["unmatched"].height,
+    }
+
+
+def run_info(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
+    """The content of run.json, from the staged outputs and the conservation records."""
+    work = ctx.work
+    frames = {n: pl.read_parquet(work.output(n)) for n in NAMES if n != "reconciliation"}
+    frames["reconciliation"] = pl.read_parquet(
+        work.output("reconciliation"), columns=_TOTAL_COLUMNS
+    )
+    # Allocations to units not in the registry: in no SPEC output, so counted here.
+    unmatched_allocations = pl.read_parquet(work.unmatched_allocations, columns=["amount_fen"])
+    info: dict[str, Any] = {
+        "run_id": ctx.run_id,
+        "period": ctx.period,
+        "as_of": ctx.as_of.isoformat(),
+        "start_period": work.start_period.read_text(encoding="utf-8"),
+        "started_at": ctx.started_at,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "code_version": dues.__version__,
+        "config_hash": ctx.config_hash,
+        "database": masked(ctx.request.db),
+        "inputs": [s.as_json() for s in inputs],
+        "conservation_holds": all(s.conserved for s in inputs),
+        "totals": totals_of(frames)
+        | {
+            "unmatched_allocations": unmatched_allocations.height,
+            "unmatched_allocations_fen": _total(unmatched_allocations, "amount_fen"),
+        },
+    }
+    note = detail_note(pl.scan_parquet(work.output("reconciliation")))
+    if note is not None:
+        info["report_detail"] = note
+    return info
+
+
+def write_manifest(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
+    """Check conservation once more and write run.json into staging; return its content."""
+    for record in inputs:
+        if not record.conserved:
+            raise RunError(f"{record.file}: conservation does not hold; nothing was written")
+    info = run_info(ctx, inputs)
+    text = json.dumps(info, ensure_ascii=False, indent=1, sort_keys=True)
+    write_text(text, ctx.work.run_json)
+    return info

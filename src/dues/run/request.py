@@ -1,0 +1,127 @@
+"""What a run is asked to do, the checks that cost nothing, and the run in progress.
+
+`preflight` refuses a bad request before any file is read, loads the policy
+**once** (every stage applies that object, and run.json's `config_hash` is its
+hash, so a policy file edited during a run changes nothing of it) and creates the
+run's private work folder.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from dues.periods import check_period as _check_period
+from dues.periods import first_day, last_day, parse_period
+from dues.policy import Policy, load_policy, policy_hash
+from dues.run.workfolder import WorkFolder
+from dues.store.engine import default_url
+
+
+class RunError(Exception):
+    """The run cannot go on; the message is one line a finance clerk can act on."""
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What `dues run` was asked to do (SPEC §5), as plain data a Prefect task can carry."""
+
+    period: str
+    registry: Path
+    collections: tuple[Path, ...]
+    allocations: tuple[Path, ...] = ()
+    out: Path = Path("out")
+    db: str = field(default_factory=default_url)
+    config: Path | None = None
+    as_of: date | None = None
+    lang: str = "zh"
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """A run in progress: its id, its request, the policy it applies and its work folder."""
+
+    run_id: str
+    request: RunRequest
+    policy: Policy
+    config_hash: str
+    started_at: str  # ISO, UTC
+    work: WorkFolder
+
+    @property
+    def period(self) -> str:
+        return self.request.period
+
+    @property
+    def as_of(self) -> date:
+        """The as-of date of SPEC rule 6: given, else the last day of the period."""
+        return self.request.as_of or last_day(parse_period(self.request.period))
+
+    @property
+    def final(self) -> Path:
+        """Where the outputs are published: OUT/<period>/."""
+        return self.request.out / self.request.period
+
+
+def check_period(period: str) -> str:
+    """`period` when it is written YYYY-MM, else a RunError naming the option."""
+    try:
+        return _check_period(period)
+    except ValueError as exc:
+        raise RunError(f"--{exc}") from None
+
+
+def preflight(request: RunRequest) -> RunContext:
+    """Refuse a bad request before any file is read; load the policy; create the work folder."""
+    check_period(request.period)
+    begins = first_day(parse_period(request.period))
+    if request.as_of is not None and request.as_of < begins:
+        raise RunError(
+            f"--as-of {request.as_of} is before the period {request.period} begins ({begins})"
+        )
+    for path in (request.registry, *request.collections, *request.allocations):
+        if not path.is_file():
+            raise RunError(f"{path}: no such file")
+    _check_writable(request.out)
+    try:
+        policy = load_policy(request.config)
+    except (ValueError, OSError) as exc:
+        raise RunError(
+            f"config {request.config or 'config/policy.toml'}: {_one_line(exc)}"
+        ) from exc
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+    work = WorkFolder(request.out / ".work" / run_id)
+    work.root.mkdir(parents=True)
+    return RunContext(
+        run_id=run_id,
+        request=request,
+        policy=policy,
+        config_hash=policy_hash(policy),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        work=work,
+    )
+
+
+def _check_writable(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise RunError(f"output folder {out} is not writable: {exc.strerror}") from exc
+
+
+def _one_line(exc: Exception) -> str:
+    """pydantic lists each error on its own lines; a clerk's error is one line."""
+    from pydantic import ValidationError
+
+    cause = exc if isinstance(exc, ValidationError) else exc.__cause__
+    if isinstance(cause, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'file'}: {e['msg']}" for e in cause.errors()
+        )
+    return " ".join(str(exc).split())

@@ -1,0 +1,218 @@
+"""The stages of one period run, listed once in `STAGES`.
+
+`run_period` walks STAGES in-process; the Prefect flow (`flows/monthly.py`) makes
+each stage a task; the benchmark times each. A stage takes the run's context,
+reads what earlier stages left in the work folder and writes its own part of it.
+
+    ingest → merge-with-ledger → reconcile → manifest → report-and-commit → publish
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+
+from dues import ledger
+from dues.files import write_parquet, write_text
+from dues.outputs import empty_quarantine
+from dues.reconcile import reconcile as apply_rules
+from dues.report.job import WorkbookJob, WorkbookJobError
+from dues.report.staged import write_staged_workbook
+from dues.run.commit import commit
+from dues.run.inputs import read_inputs
+from dues.run.manifest import RunSummary, write_manifest
+from dues.run.publish import discard, publish
+from dues.run.request import RunContext, RunError, RunRequest, preflight
+from dues.run.workfolder import read_stats, write_stats
+
+# Above this many unit-months the workbook is written by a child process beside the
+# commit; below it, starting a Python process costs more than it saves.
+WORKBOOK_PROCESS_ROWS = 100_000
+# The ledger's name for the lines of each input kind.
+_LINES = {"collections": "receipts", "allocations": "allocations"}
+
+
+def ingest(ctx: RunContext) -> None:
+    """Read and validate every input file; stage the accepted lines and the quarantine."""
+    results = read_inputs(ctx.request)
+    work = ctx.work
+    write_parquet(results[0][1].accepted, work.registry)
+    for kind, lines in _LINES.items():
+        frames = [r.accepted for k, r in results if k == kind]
+        if frames:
+            write_parquet(pl.concat(frames), work.incoming(lines))
+    quarantine = pl.concat([empty_quarantine(), *(r.quarantine for _, r in results)])
+    write_parquet(quarantine, work.ingest_quarantine)
+    write_stats([r.stats for _, r in results], work.ingest_stats)
+
+
+def merge(ctx: RunContext) -> None:
+    """Tell new lines from exact repeats and conflicts with what the store holds."""
+    from dues.store import open_store
+
+    work = ctx.work
+    with open_store(ctx.request.db) as store:
+        stored = {
+            "receipts": store.load_receipts(exclude_period=ctx.period),
+            "allocations": store.load_allocations(exclude_period=ctx.period),
+        }
+    merges = {
+        "receipts": ledger.merge_receipts(stored["receipts"], _incoming(ctx, "receipts", stored)),
+        "allocations": ledger.merge_allocations(
+            stored["allocations"], _incoming(ctx, "allocations", stored)
+        ),
+    }
+    for lines, result in merges.items():
+        # The ledger after this run is stored + new; the store takes new only.
+        write_parquet(result.new, work.new(lines))
+        write_parquet(stored[lines], work.stored(lines))
+    conflicts = [
+        _conflicts_to_quarantine(merges["receipts"].conflicts, "receipt_no"),
+        _conflicts_to_quarantine(merges["allocations"].conflicts, "voucher_no"),
+    ]
+    quarantine = pl.concat([pl.read_parquet(work.ingest_quarantine), *conflicts])
+    write_parquet(quarantine.sort("source_file", "source_row"), work.quarantine)
+    # Per-file conservation now counts repeats and conflicts found against the store.
+    duplicates = _per_file(*(m.duplicates for m in merges.values()))
+    clashes = _per_file(*(m.conflicts for m in merges.values()))
+    stats = [
+        s.after_merge(
+            duplicates=duplicates.get(s.file, (0, 0)), conflicts=clashes.get(s.file, (0, 0))
+        )
+        for s in read_stats(work.ingest_stats)
+    ]
+    write_stats(stats, work.stats)
+
+
+def _incoming(ctx: RunContext, lines: str, stored: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    like = stored[lines]
+    path = ctx.work.incoming(lines)
+    if not path.exists():
+        return like.clear()
+    return pl.read_parquet(path).select(like.columns).cast(like.schema)
+
+
+def _conflicts_to_quarantine(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    content = [c for c in frame.columns if c not in ("source_file", "source_row")]
+    return frame.select(
+        "source_file",
+        "source_row",
+        column=pl.lit(key),
+        reason=pl.lit("conflicting_duplicate"),
+        raw=pl.struct(pl.col(content).cast(pl.String)).struct.json_encode(),
+    )
+
+
+def _per_file(*frames: pl.DataFrame) -> dict[str, tuple[int, int]]:
+    """(rows, fen) per source file of the lines the ledger merge took out of `accepted`."""
+    out: dict[str, tuple[int, int]] = {}
+    for frame in frames:
+        grouped = frame.group_by("source_file").agg(pl.len(), pl.col("amount_fen").sum())
+        for name, rows, fen in grouped.iter_rows():
+            r, f = out.get(name, (0, 0))
+            out[name] = (r + int(rows), f + int(fen or 0))
+    return out
+
+
+def reconcile(ctx: RunContext) -> None:
+    """Apply SPEC §4 to the whole history; stage every Parquet output."""
+    work = ctx.work
+
+    def ledger_of(lines: str) -> pl.DataFrame:
+        return pl.concat([pl.read_parquet(work.stored(lines)), pl.read_parquet(work.new(lines))])
+
+    try:
+        outputs = apply_rules(
+            pl.read_parquet(work.registry),
+            ledger_of("receipts"),
+            ledger_of("allocations"),
+            ctx.policy,
+            ctx.period,
+            ctx.request.as_of,
+        )
+    except ValueError as exc:
+        raise RunError(str(exc)) from exc
+    frames = outputs.frames() | {"quarantine": pl.read_parquet(work.quarantine)}
+    for name, frame in frames.items():
+        write_parquet(frame, work.output(name))
+    write_text(outputs.start_period, work.start_period)
+    write_parquet(outputs.unmatched_allocations, work.unmatched_allocations)
+
+
+def manifest(ctx: RunContext) -> None:
+    """Check conservation once more and write run.json into the staged outputs."""
+    write_manifest(ctx, read_stats(ctx.work.stats))
+
+
+def report_and_commit(ctx: RunContext) -> None:
+    """Write the workbook while the store takes the run's rows; commit once both are done.
+
+    The two share the cores, so this takes about the longer of the two instead of
+    their sum. A big workbook is written by a child process (`dues.report.job`). The
+    transaction commits only after the workbook is saved: if either fails, the store
+    is untouched and nothing is published.
+    """
+    work = ctx.work
+    info = json.loads(work.run_json.read_text(encoding="utf-8"))
+    inputs = read_stats(work.stats)
+    rows = pl.scan_parquet(work.output("reconciliation")).select(pl.len()).collect().item()
+    start = time.perf_counter()
+    timings: dict[str, float] = {}
+    if rows > WORKBOOK_PROCESS_ROWS:
+        job = WorkbookJob(work.staging, ctx.request.lang)
+        try:
+            commit(ctx, info, inputs, before_commit=job.wait)
+        except WorkbookJobError as exc:
+            raise RunError(str(exc)) from exc
+        finally:
+            job.stop()
+        timings["workbook"] = job.seconds
+        if job.peak_rss_mb is not None:
+            timings["workbook_peak_rss_mb"] = job.peak_rss_mb
+    else:
+        write_staged_workbook(work.staging, ctx.request.lang, info)  # type: ignore[arg-type]
+        timings["workbook"] = round(time.perf_counter() - start, 3)
+        commit(ctx, info, inputs)
+    timings["report_and_commit"] = round(time.perf_counter() - start, 3)
+    write_text(json.dumps(timings), work.timings)
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str  # the Prefect task's name
+    run: Callable[[RunContext], None]
+    retries: int = 0  # Prefect's: what can fail for a moment (a network share, a dropped link)
+    retry_delay_s: float = 0.0
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("ingest", ingest, retries=2, retry_delay_s=5),
+    Stage("merge-with-ledger", merge),
+    Stage("reconcile", reconcile),
+    Stage("manifest", manifest),
+    # The commit itself is one transaction; a retry after a dropped connection is safe.
+    Stage("report-and-commit", report_and_commit, retries=1, retry_delay_s=10),
+    Stage("publish", publish),
+)
+
+
+def summarize(ctx: RunContext) -> RunSummary:
+    """What the published run says of itself: run.json's figures and the stages' timings."""
+    info = json.loads((ctx.final / "run.json").read_text(encoding="utf-8"))
+    timings = json.loads(ctx.work.timings.read_text(encoding="utf-8"))
+    return RunSummary.of(info, ctx.final, timings)
+
+
+def run_period(request: RunRequest) -> RunSummary:
+    """The whole monthly job as a plain function (no Prefect needed)."""
+    ctx = preflight(request)
+    try:
+        for stage in STAGES:
+            stage.run(ctx)
+        return summarize(ctx)
+    finally:
+        discard(ctx)

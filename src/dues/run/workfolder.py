@@ -1,0 +1,98 @@
+"""The run's private work folder, `OUT/.work/<run id>/`: every staged file, named once.
+
+Stages hand each other files, never large frames, so a Prefect task can be
+retried or run in another process. Each stage writes only into its own
+subfolder and reads only what earlier stages wrote; the last stages fill
+`out/`, the staged `OUT/<period>/` that `publish` renames into place.
+
+    ingest/     registry, collections, allocations, quarantine (parquet), stats.json
+    merge/      new_* and stored_* receipts and allocations, quarantine, stats.json
+    reconcile/  start_period.txt, unmatched_allocations.parquet
+    out/        the SPEC §5 outputs, run.json, report.xlsx
+    timings.json
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from dues.conservation import FileStats
+from dues.files import write_text
+from dues.outputs import RUN_JSON, output_path
+
+
+@dataclass(frozen=True)
+class WorkFolder:
+    root: Path
+
+    # ---- ingest/: each input file read, typed and validated ----
+    @property
+    def registry(self) -> Path:
+        return self.root / "ingest" / "registry.parquet"
+
+    def incoming(self, kind: str) -> Path:
+        """This run's accepted lines of `kind` (receipts or allocations), all files together."""
+        return self.root / "ingest" / f"{kind}.parquet"
+
+    @property
+    def ingest_quarantine(self) -> Path:
+        return self.root / "ingest" / "quarantine.parquet"
+
+    @property
+    def ingest_stats(self) -> Path:
+        return self.root / "ingest" / "stats.json"
+
+    # ---- merge/: the incoming lines judged against the ledger ----
+    def new(self, kind: str) -> Path:
+        """Lines of `kind` the store does not hold yet: what the commit inserts."""
+        return self.root / "merge" / f"new_{kind}.parquet"
+
+    def stored(self, kind: str) -> Path:
+        """Lines of `kind` the store held before this run (other periods' runs)."""
+        return self.root / "merge" / f"stored_{kind}.parquet"
+
+    @property
+    def quarantine(self) -> Path:
+        """Every quarantined row of the run: ingest's and the merge's conflicts."""
+        return self.root / "merge" / "quarantine.parquet"
+
+    @property
+    def stats(self) -> Path:
+        """The conservation records after the merge."""
+        return self.root / "merge" / "stats.json"
+
+    # ---- reconcile/: what the rules return beside the SPEC outputs ----
+    @property
+    def start_period(self) -> Path:
+        return self.root / "reconcile" / "start_period.txt"
+
+    @property
+    def unmatched_allocations(self) -> Path:
+        return self.root / "reconcile" / "unmatched_allocations.parquet"
+
+    # ---- out/: the staged OUT/<period>/ ----
+    @property
+    def staging(self) -> Path:
+        return self.root / "out"
+
+    def output(self, name: str) -> Path:
+        return output_path(self.staging, name)
+
+    @property
+    def run_json(self) -> Path:
+        return self.staging / RUN_JSON
+
+    @property
+    def timings(self) -> Path:
+        return self.root / "timings.json"
+
+
+def write_stats(records: list[FileStats], path: Path) -> None:
+    text = json.dumps([r.as_json() for r in records], ensure_ascii=False, indent=1)
+    write_text(text, path)
+
+
+def read_stats(path: Path) -> list[FileStats]:
+    return [FileStats.from_json(r) for r in json.loads(path.read_text(encoding="utf-8"))]
