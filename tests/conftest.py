@@ -9,6 +9,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from _paths import require_county
+
+# ---- the shared example county ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def county() -> Path:
+    """shared/examples/county-40 (see tests/_paths.py): skips without it, fails when CI is set."""
+    return require_county()
+
 
 # ---- ledger databases ---------------------------------------------------------------------
 

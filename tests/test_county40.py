@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 import polars as pl
 import pytest
-from _paths import COUNTY
+from _paths import require_county
 
 from dues.ingest import read_input
 from dues.ledger import merge_allocations, merge_receipts
 from dues.policy import load_policy
 from dues.reconcile import Outputs, reconcile
 
+COUNTY = require_county()
 SUMMARY = json.loads((COUNTY / "expected" / "summary.json").read_text(encoding="utf-8"))
 PERIODS = [run["period"] for run in SUMMARY["runs"]]
 
