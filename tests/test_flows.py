@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from dues.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-from _paths import COUNTY  # noqa: E402
+from _paths import COUNTY, county_summary  # noqa: E402
 
-SUMMARY = json.loads((COUNTY / "expected" / "summary.json").read_text(encoding="utf-8"))
+SUMMARY = county_summary()
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +27,7 @@ def prefect_harness() -> Iterator[None]:
         yield
 
 
+@pytest.mark.usefixtures("county")
 def test_monthly_flow_runs_the_pipeline_and_publishes_artifacts(
     prefect_harness: None, tmp_path: Path
 ) -> None:
@@ -54,6 +55,7 @@ def test_monthly_flow_runs_the_pipeline_and_publishes_artifacts(
     assert rows[-1]["jurisdiction"] == "全县"
 
 
+@pytest.mark.usefixtures("county")
 def test_backfill_runs_months_in_order(prefect_harness: None, tmp_path: Path) -> None:
     from flows.monthly import backfill
 
@@ -109,6 +111,7 @@ def test_cli_refuses_bad_arguments_before_any_work(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.usefixtures("county")
 def test_cli_reports_an_unreachable_prefect_api(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -140,3 +143,12 @@ def test_a_list_may_follow_one_flag_as_the_spec_writes_it(
     from dues.cli import expand_multi_value_options
 
     assert expand_multi_value_options(["run", *argv]) == ["run", *expanded]
+
+
+def test_the_flow_makes_a_task_of_each_stage_of_dues_run() -> None:
+    from dues.run import STAGES
+    from flows.monthly import TASKS
+
+    assert [t.name for t in TASKS] == [s.name for s in STAGES]
+    assert [t.fn for t in TASKS] == [s.run for s in STAGES]
+    assert [t.retries for t in TASKS] == [s.retries for s in STAGES]

@@ -43,6 +43,8 @@ class FileStats:
     totals_fen: int | None = None
     totals_check: str = "absent"  # absent | ok | mismatch
     extra_columns: tuple[str, ...] = ()
+    # Accepted receipt lines with no 入库日期 (SPEC §2.2: some templates lack it).
+    rows_without_paid_date: int = 0
 
     @property
     def rows_conserved(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -11,18 +12,25 @@ from pathlib import Path
 import polars as pl
 
 
+def file_mode() -> int:
+    """The mode any new file of this process gets: 0666 less the umask.
+
+    mkstemp creates its file 0600 (private, as a temporary file should be); an output
+    gets this mode instead, so an office's auditors' group can read what a run wrote.
+    """
+    return 0o666 & ~_umask()
+
+
 def _umask() -> int:
-    # The umask can only be read by setting it; read once, at import, before any
-    # thread of this process writes a file.
-    mask = os.umask(0)
+    # Linux tells the umask without changing it; elsewhere it can only be read by
+    # setting it, which another thread creating a file at that moment would notice.
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o077)
     os.umask(mask)
     return mask
-
-
-# mkstemp creates its file 0600 (private, as a temporary file should be); an output
-# gets the mode any other new file of this process would get: 0666 less the umask,
-# so an office's auditors' group can read what the run wrote.
-_FILE_MODE = 0o666 & ~_umask()
 
 
 @contextmanager
@@ -34,7 +42,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        tmp_path.chmod(_FILE_MODE)
+        tmp_path.chmod(file_mode())
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)

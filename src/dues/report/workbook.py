@@ -24,6 +24,7 @@ import polars as pl
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
+from dues.files import file_mode
 from dues.report.labels import TABLE_COLUMNS, Lang, text
 from dues.report.overview import write_overview, write_run_info
 from dues.report.sheetdata import PendingRows
@@ -185,7 +186,7 @@ def write_report(
             ExcelWriter(wb, _StableZip(tmp, modified, parts)).save()
         with tmp.open("r+b") as fh:
             os.fsync(fh.fileno())
-        tmp.chmod(0o644)  # mkstemp's 0600 would hide the report from its readers
+        tmp.chmod(file_mode())  # mkstemp's 0600 would hide the report from its readers
         os.replace(tmp, path)
         tmp = None
     except BaseException:

@@ -192,9 +192,7 @@ class Store:
         with self._transaction(action, write=True) as conn:
             _replace_earlier_runs(conn, run)
             if input_files:
-                conn.execute(
-                    t.input_files.insert(), [_input_file_row(run, f) for f in input_files]
-                )
+                conn.execute(t.input_files.insert(), [_input_file_row(run, f) for f in input_files])
             for table, frame in frames:
                 insert_frame(conn, table, _with_store_owned(frame, table, run))
             if before_commit is not None:
