@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from openpyxl.worksheet._writer import ALL_TEMP_FILES
 
 from dues.arrears import arrears
+from dues.conservation import FileStats
 from dues.policy import DEFAULT_POLICY_PATH, Policy, load_policy
 from dues.report import fen_to_yuan, write_report
 
@@ -146,19 +147,21 @@ RUN_INFO: dict[str, Any] = {
     "code_version": "0.1.0+abc1234",
     "config_hash": "c0ffee" * 10 + "beef",
     "inputs": [
-        {
-            "file": "collections_2026-09.csv",
-            "kind": "collections",
-            "sha256": "ab" * 32,
-            "rows_read": 12,
-            "rows_accepted": 10,
-            "rows_quarantined": 1,
-            "rows_duplicate": 1,
-            "money_read_fen": 1_000_000,
-            "money_accepted_fen": 990_000,
-            "money_quarantined_fen": 1_200,
-            "money_duplicate_fen": 8_800,
-        }
+        FileStats(
+            file="collections_2026-09.csv",
+            kind="collections",
+            sha256="ab" * 32,
+            encoding="utf-8",
+            header_row=1,
+            rows_read=12,
+            rows_accepted=10,
+            rows_quarantined=1,
+            rows_duplicate=1,
+            money_read_fen=1_000_000,
+            money_accepted_fen=990_000,
+            money_quarantined_fen=1_200,
+            money_duplicate_fen=8_800,
+        ).as_json()
     ],
     "totals": {"expected_fen": 2_969_134, "paid_fen": 1_500_000},
 }
@@ -554,3 +557,15 @@ def test_no_sheet_shows_a_raw_column_name_in_chinese(tmp_path: Path) -> None:
         "Period start",
         "Period end",
     ]
+
+
+def test_run_info_judges_conservation_by_the_figures_not_by_the_json_flags(
+    tmp_path: Path,
+) -> None:
+    broken = {**RUN_INFO["inputs"][0], "rows_accepted": 9, "rows_conserved": True}
+    path = tmp_path / "report.xlsx"
+    write_report(path, _tables(), {**RUN_INFO, "inputs": [broken]})
+    rows = list(load_workbook(path)["运行信息"].iter_rows(values_only=True))
+    header = next(r for r in rows if r[0] == "文件")
+    record = dict(zip(header, next(r for r in rows if r[0] == broken["file"]), strict=False))
+    assert record["行数守恒"] == "否" and record["金额守恒"] == "是"

@@ -15,6 +15,7 @@ import polars as pl
 from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
 
+from dues.conservation import FileStats
 from dues.report import cells
 from dues.report.cells import BOLD, HEADING_FONT, TITLE_FONT, Kind, header_cells, styled, text_cell
 from dues.report.labels import (
@@ -215,22 +216,6 @@ def _as_text(value: Any) -> str | None:
     return str(value)
 
 
-def _conservation(record: Mapping[str, Any]) -> dict[str, bool | None]:
-    """SPEC §3: rows read = accepted + quarantined + duplicate; money likewise."""
-
-    def sums(read: str, *parts: str) -> bool | None:
-        if record.get(read) is None or record.get(parts[0]) is None:
-            return None
-        return int(record[read]) == sum(int(record.get(p) or 0) for p in parts)
-
-    return {
-        "rows_conserved": sums("rows_read", "rows_accepted", "rows_quarantined", "rows_duplicate"),
-        "money_conserved": sums(
-            "money_read_fen", "money_accepted_fen", "money_quarantined_fen", "money_duplicate_fen"
-        ),
-    }
-
-
 def write_run_info(wb: Any, run_info: Mapping[str, Any], lang: Lang) -> None:
     sheet = _Sheet(wb, sheet_name("run_info", lang), [30, 16, 68] + [16] * 14)
     ws = sheet.ws
@@ -251,7 +236,10 @@ def write_run_info(wb: Any, run_info: Mapping[str, Any], lang: Lang) -> None:
     kinds = value_labels("kind", lang)
     yes_no = value_labels("bool", lang)
     for record in inputs:
-        values = {**record, **_conservation(record)}
+        # The verdicts come from the conservation record itself, not from its JSON copy.
+        stats = FileStats.from_json(record)
+        values = {**record, "rows_conserved": stats.rows_conserved,
+                  "money_conserved": stats.money_conserved}  # fmt: skip
         row: list[Any] = []
         for f in fields:
             value = values.get(f)
