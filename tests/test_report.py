@@ -103,7 +103,8 @@ def _tables(recon_rows: int = 3) -> dict[str, pl.DataFrame]:
     )
     unmatched = pl.DataFrame(
         {"source_file": ["collections_2026-09.csv"], "source_row": [7], "receipt_no": ["-3320"],
-         "uscc": ["91330100MA2ZZZZZ9Z"], "taxpayer_name": ["+未知单位"], "amount_fen": [-1_050]}
+         "uscc": ["91330100MA2ZZZZZ9Z"], "taxpayer_name": ["+未知单位"], "amount_fen": [-1_050],
+         "line_no": [1], "period_start": [date(2026, 9, 1)], "period_end": [date(2026, 9, 30)]}
     )  # fmt: skip
     quarantine = pl.DataFrame(
         {"source_file": ["collections_2026-09.csv"], "source_row": [9], "column": ["uscc"],

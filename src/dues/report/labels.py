@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from typing import Literal
 
+from dues.outputs import COLUMNS as OUTPUT_COLUMNS
+
 Lang = Literal["zh", "en"]
 
 # Sheet keys in workbook order; the keys of `tables` are among them.
@@ -27,34 +29,14 @@ SHEETS: dict[str, tuple[str, str]] = {
     "run_info": ("运行信息", "Run info"),
 }
 
-# The input frames and their columns in sheet order (SPEC §5 and the writer's contract).
-# The arrears frame's aging columns follow its contract: how many is policy (see AGING).
+# The input frames and their columns in sheet order: the SPEC §5 contract
+# (dues.outputs), with the columns a sheet groups by moved to the front. The arrears
+# frame's aging columns follow its contract: how many is policy (see AGING).
+_FIRST = {"founding_drive": ("jurisdiction", "tier")}
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "reconciliation": (
-        "period", "uscc", "name", "jurisdiction", "unit_type", "channel", "union_status",
-        "fund", "rate_bp", "wage_base_fen", "base_source", "expected_fen", "paid_dues_fen",
-        "paid_prep_fen", "allocated_fen", "paid_fen", "variance_fen", "status",
-        "fund_mismatch", "channel_mismatch", "due_date", "days_past_due",
-    ),
-    "arrears": (
-        "uscc", "name", "jurisdiction", "arrears_fen", "credit_fen", "months_outstanding",
-        "oldest_period",
-    ),
-    "founding_drive": (
-        "jurisdiction", "tier", "uscc", "name", "employees", "union_kind",
-        "prep_paid_12m_fen", "arrears_fen",
-    ),
-    "prep_returns": ("uscc", "name", "union_founded", "returnable_fen"),
-    "unmatched": ("source_file", "source_row", "receipt_no", "uscc", "taxpayer_name", "amount_fen"),
-    "quarantine": ("source_file", "source_row", "column", "reason", "raw"),
-    "indicators": (
-        "level", "jurisdiction", "year", "tax_expected_fen", "tax_collected_fen",
-        "tax_collection_rate", "fiscal_expected_fen", "fiscal_collected_fen",
-        "fiscal_collection_rate", "tax_units", "tax_units_tier1", "organized_tier1",
-        "founding_rate_tier1", "organized_tax_units", "founding_rate_all",
-        "employees_organized", "members_organized", "membership_rate",
-    ),
-}  # fmt: skip
+    name: (*_FIRST.get(name, ()), *(c for c in columns if c not in _FIRST.get(name, ())))
+    for name, columns in OUTPUT_COLUMNS.items()
+}
 
 # Money columns end in `_fen` in the data but are shown in yuan, so their labels say 元.
 COLUMNS: dict[str, tuple[str, str]] = {
