@@ -16,8 +16,9 @@ from alembic.runtime.migration import MigrationContext
 from polars.testing import assert_frame_equal
 
 from dues.arrears import arrears as arrears_of
+from dues.conservation import FileStats
 from dues.policy import DEFAULT_POLICY_PATH, Policy, load_policy
-from dues.store import InputFileRecord, RunRecord, Store, StoreError, open_store
+from dues.store import RunRecord, Store, StoreError, open_store
 from dues.store.tables import frame_schema, quarantine, registry_snapshots
 
 # The frame contracts of schemas/README.md, written out so a drift shows here.
@@ -176,11 +177,13 @@ def run_record(period: str, run_id: str) -> RunRecord:
     )
 
 
-def input_file(name: str) -> InputFileRecord:
-    return InputFileRecord(
-        file_name=name,
+def input_file(name: str) -> FileStats:
+    return FileStats(
+        file=name,
         kind="collections",
         sha256="ab" * 32,
+        encoding="utf-8",
+        header_row=1,
         rows_read=3,
         rows_accepted=2,
         rows_quarantined=1,
@@ -519,3 +522,15 @@ def test_arrears_keep_the_aging_buckets_the_county_configured(store: Store) -> N
         f"aging_{suffix}_fen" for suffix, _, _ in defaults.aging_buckets()
     ]
     assert store.row_counts()["result_arrears_aging"] == 2 * 5
+
+
+def test_each_result_table_keeps_its_output_contract_in_order() -> None:
+    from dues.outputs import COLUMNS
+    from dues.store.tables import RESULT_TABLES, frame_schema
+
+    assert set(RESULT_TABLES) == set(COLUMNS) - {"quarantine"}  # stored apart, per run
+    for name, table in RESULT_TABLES.items():
+        kept = list(frame_schema(table))
+        # Unmatched receipts keep the SPEC's columns; the period and line live in `receipts`.
+        contract = [c for c in COLUMNS[name] if c in kept] if name == "unmatched" else COLUMNS[name]
+        assert kept == list(contract), name
