@@ -10,13 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dues.periods import (
+    check_period,
     first_day,
     first_day_expr,
     format_period,
     last_day,
     month_index,
     month_of,
-    months_between,
     parse_period,
     period_index,
     period_text,
@@ -60,19 +60,6 @@ def test_first_and_last_day_of_month(period: str, first: date, last: date) -> No
     assert month_of(first) == month_of(last) == parse_period(period)
 
 
-@pytest.mark.parametrize(
-    ("first", "last", "count"),
-    [
-        ("2026-04", "2026-06", 3),
-        ("2025-11", "2026-01", 3),
-        ("2026-04", "2026-04", 1),
-        ("2026-05", "2026-04", 0),
-    ],
-)
-def test_months_between_counts_both_ends(first: str, last: str, count: int) -> None:
-    assert months_between(parse_period(first), parse_period(last)) == count
-
-
 @given(st.integers(min_value=1900 * 12, max_value=2200 * 12))
 def test_polars_expressions_agree_with_scalar_helpers(index: int) -> None:
     row = (
@@ -91,3 +78,12 @@ def test_polars_expressions_agree_with_scalar_helpers(index: int) -> None:
         "back": index,
         "parsed": index,
     }
+
+
+@pytest.mark.parametrize(
+    "text", ["2026-7", "2026-13", "2026-00", "２０２６-10", "2026-10\n", "", "26-10"]
+)
+def test_check_period_refuses_anything_but_yyyy_mm(text: str) -> None:
+    with pytest.raises(ValueError, match="period must be YYYY-MM"):
+        check_period(text)
+    assert check_period("2026-10") == "2026-10"

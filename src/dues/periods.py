@@ -59,11 +59,6 @@ def last_day(index: int) -> date:
     return date(year, month0 + 1, calendar.monthrange(year, month0 + 1)[1])
 
 
-def months_between(first: int, last: int) -> int:
-    """Number of months from `first` to `last`, both included (0 when last < first)."""
-    return max(0, last - first + 1)
-
-
 def month_index(day: pl.Expr) -> pl.Expr:
     """Date expression -> Int32 month index."""
     return (day.dt.year().cast(MONTH_DTYPE) * 12 + day.dt.month().cast(MONTH_DTYPE) - 1).cast(

@@ -15,8 +15,6 @@ import polars as pl
 from dues.periods import MONTH_DTYPE, first_day_expr, format_period, month_index, period_text
 
 FISCAL_UNIT_TYPES = ("government_organ", "public_institution")
-BASE_SOURCES = ("declared", "estimated_last", "registry", "unknown")
-STATUSES = ("not_due", "not_filed", "matched", "underpaid", "overpaid")
 
 
 def round_half_up(numerator: pl.Expr, denominator: int) -> pl.Expr:

@@ -27,7 +27,6 @@ Kind = Literal["text", "money", "bp", "rate", "date", "int", "number"]
 MONEY_FORMAT: Final = "#,##0.00"
 RATE_FORMAT: Final = "0.00%"
 DATE_FORMAT: Final = "yyyy-mm-dd"
-INT_FORMAT: Final = "0"
 _FORMATS: dict[Kind, str | None] = {
     "money": MONEY_FORMAT,
     "bp": RATE_FORMAT,
@@ -42,8 +41,6 @@ _FORMATS: dict[Kind, str | None] = {
 MAX_EXACT_FEN: Final = 10**16 - 1
 # Excel's cell text limit.
 MAX_TEXT: Final = 32_767
-# Excel reads a cell typed as any of these as a formula; stored text must stay text.
-FORMULA_PREFIXES: Final = ("=", "+", "-", "@")
 # XML 1.0 cannot hold these control characters (openpyxl raises on them).
 ILLEGAL_CHARS: Final = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
 _ILLEGAL: Final = re.compile(ILLEGAL_CHARS)
