@@ -84,16 +84,6 @@ def test_deployment_file_names_a_monthly_cron_in_beijing_time() -> None:
     assert schedule["timezone"] == "Asia/Shanghai"
 
 
-def test_previous_period_is_last_month_in_beijing() -> None:
-    from datetime import UTC, datetime
-
-    from dues.inbox import previous_period
-
-    # 2026-11-30 23:00 UTC is already 1 December in Beijing.
-    assert previous_period(datetime(2026, 11, 30, 23, 0, tzinfo=UTC)) == "2026-11"
-    assert previous_period(datetime(2026, 1, 5, 6, 0, tzinfo=UTC)) == "2025-12"
-
-
 @pytest.mark.parametrize(
     ("args", "message"),
     [
