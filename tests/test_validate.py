@@ -1,0 +1,91 @@
+"""`dues validate`: each file read on its own; what was accepted and quarantined written once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dues.readers import InputError
+from dues.schemas import Kind
+from dues.validate import validate_files
+
+COLLECTIONS_HEADER = (
+    "电子税票号码,登记序号,社会信用代码(纳税人识别号),纳税人名称,征收品目,征收品目代码,"
+    "税款所属期起,税款所属期止,计税依据,税率,实缴金额,入库日期"
+)
+FILES = {
+    "c1.csv": f"""{COLLECTIONS_HEADER}
+R1,1,91110000600037341L,甲公司,工会经费,399001010,2026-07-01,2026-07-31,10000.00,1%,100.00,2026-08-10
+R2,1,91110000600037341X,丙公司,工会经费,399001010,2026-07-01,2026-07-31,1000.00,1%,10.00,2026-08-12
+""",
+    "c2.csv": f"""{COLLECTIONS_HEADER}
+R3,1,911100007109310534,乙公司,工会经费,399001010,2026-07-01,2026-07-31,5000.00,1%,50.00,2026-08-11
+""",
+    "a1.csv": """voucher_no,uscc,unit_name,period_start,period_end,wage_base,amount,allocated_date
+CZ001,911100007109310534,某局,2026-07-01,2026-09-30,229500.57,4590.01,2026-09-28
+""",
+}  # c1: one good line, one with a bad check digit; c2: one good line; a1: an allocation
+
+
+def files(tmp_path: Path, names: list[str]) -> list[Path]:
+    """Paths to `names` in tmp_path, written from FILES; a name not in FILES is left absent."""
+    for name in names:
+        if name in FILES:
+            (tmp_path / name).write_text(FILES[name], encoding="utf-8")
+    return [tmp_path / name for name in names]
+
+
+# files | --kind | accepted (file, row) | quarantined (file, row, reason) | errors begin with
+VALIDATE_CASES = [
+    ("one file: the good line accepted, the bad USCC quarantined",
+     ["c1.csv"], None, [("c1.csv", 2)], [("c1.csv", 3, "bad_uscc")], []),
+    ("two files of one kind: both in one accepted.parquet, file after file",
+     ["c2.csv", "c1.csv"], None, [("c2.csv", 2), ("c1.csv", 2)], [("c1.csv", 3, "bad_uscc")], []),
+    ("a file that cannot be read is reported and adds nothing",
+     ["c1.csv", "gone.csv"], None, [("c1.csv", 2)], [("c1.csv", 3, "bad_uscc")],
+     ["gone.csv: no such file"]),
+    ("--kind: a file of another kind cannot be read as that kind",
+     ["c1.csv", "a1.csv"], "allocations", [("a1.csv", 2)], [],
+     ["c1.csv: no header row found"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("names", "kind", "accepted", "quarantined", "errors"),
+    [case[1:] for case in VALIDATE_CASES],
+    ids=[case[0] for case in VALIDATE_CASES],
+)
+def test_validate_writes_every_readable_files_accepted_and_quarantined_rows(
+    tmp_path: Path,
+    names: list[str],
+    kind: Kind | None,
+    accepted: list[tuple[str, int]],
+    quarantined: list[tuple[str, int, str]],
+    errors: list[str],
+) -> None:
+    out = tmp_path / "out"
+    result = validate_files(files(tmp_path, names), out, kind)
+    got_accepted = pl.read_parquet(out / "accepted.parquet")
+    got_quarantine = pl.read_parquet(out / "quarantine.parquet")
+    assert got_accepted.select("source_file", "source_row").rows() == accepted
+    assert got_quarantine.select("source_file", "source_row", "reason").rows() == quarantined
+    assert len(result.errors) == len(errors)
+    assert all(e.startswith(want) for e, want in zip(result.errors, errors, strict=True))
+    assert sum(r.stats.rows_accepted for r in result.results) == got_accepted.height
+    assert sum(r.stats.rows_quarantined for r in result.results) == got_quarantine.height
+
+
+def test_nothing_is_written_when_no_file_can_be_read(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = validate_files(files(tmp_path, ["gone.csv"]), out)
+    assert (result.results, result.errors) == ([], ["gone.csv: no such file"])
+    assert not out.exists()
+
+
+def test_files_of_different_kinds_are_refused_whole(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(InputError, match=r"different kinds \(allocations, collections\)"):
+        validate_files(files(tmp_path, ["c1.csv", "a1.csv"]), out)
+    assert not out.exists()
