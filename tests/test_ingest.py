@@ -18,9 +18,9 @@ from dues.ingest import REASONS, read_input
 from dues.readers import InputError
 
 FIXTURES = Path(__file__).parent / "fixtures"
-from _paths import COUNTY  # noqa: E402
+from _paths import COUNTY, county_summary  # noqa: E402
 
-SUMMARY = json.loads((COUNTY / "expected" / "summary.json").read_text(encoding="utf-8"))
+SUMMARY = county_summary()
 
 COLLECTION_HEADER = [
     "电子税票号码", "登记序号", "社会信用代码(纳税人识别号)", "纳税人名称", "征收品目",
@@ -28,6 +28,7 @@ COLLECTION_HEADER = [
 ]  # fmt: skip
 
 
+@pytest.mark.usefixtures("county")
 @pytest.mark.parametrize("name", sorted(SUMMARY["files"]))
 def test_example_county_files_give_the_published_figures(name: str) -> None:
     expected = SUMMARY["files"][name]
