@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 import polars as pl
 
 from dues.policy import Policy
@@ -19,10 +22,25 @@ ARREARS_COLUMNS = (
 )
 
 
+# One aging column per bucket of Policy.aging_buckets: aging_<first>_<last day>_fen, and
+# aging_over_<days>_fen for the open-ended last one. The store, the workbook and the run
+# find the columns (and the bucket, group 1) by this pattern alone.
+AGING_COLUMN = re.compile(r"aging_([0-9]+_[0-9]+|over_[0-9]+)_fen")
+
+
+def aging_column(bucket: str) -> str:
+    """The column of a bucket named as Policy.aging_buckets names it (`0_30`, `over_365`)."""
+    return f"aging_{bucket}_fen"
+
+
+def aging_columns(columns: Iterable[str]) -> list[str]:
+    """The aging columns among `columns`, in their order (youngest bucket first)."""
+    return [c for c in columns if AGING_COLUMN.fullmatch(c)]
+
+
 def arrears_columns(policy: Policy) -> tuple[str, ...]:
     """Column order of the arrears frame; one aging column per configured bucket."""
-    aging = tuple(f"aging_{suffix}_fen" for suffix, _, _ in policy.aging_buckets())
-    return (*ARREARS_COLUMNS, *aging)
+    return (*ARREARS_COLUMNS, *(aging_column(b) for b, _, _ in policy.aging_buckets()))
 
 
 def arrears(reconciliation: pl.DataFrame, policy: Policy) -> pl.DataFrame:
@@ -61,7 +79,7 @@ def arrears(reconciliation: pl.DataFrame, policy: Policy) -> pl.DataFrame:
         in_bucket = pl.col("days_past_due") >= low
         if high is not None:
             in_bucket &= pl.col("days_past_due") <= high
-        aging.append(pl.col("_owed").filter(in_bucket).sum().alias(f"aging_{suffix}_fen"))
+        aging.append(pl.col("_owed").filter(in_bucket).sum().alias(aging_column(suffix)))
     per_unit = rows.group_by("uscc").agg(
         pl.col("name").first(),
         pl.col("jurisdiction").first(),

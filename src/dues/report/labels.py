@@ -9,10 +9,9 @@ vanishing from it.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from typing import Literal
 
+from dues.arrears import AGING_COLUMN
 from dues.outputs import COLUMNS as OUTPUT_COLUMNS
 
 Lang = Literal["zh", "en"]
@@ -128,11 +127,6 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "unmatched_allocations_fen": ("未匹配财政划拨金额(元)", "Unmatched allocations (yuan)"),
 }
 
-# Aging columns as Policy.aging_buckets names them: aging_<first>_<last day>_fen per
-# bucket, aging_over_<days>_fen for the open-ended last one. Labelled from the name, so
-# any aging_bucket_days a county sets reads in either language.
-AGING = re.compile(r"aging_(?:(\d+)_(\d+)|over_(\d+))_fen")
-
 # Enum columns and the enum each one holds.
 COLUMN_ENUM: dict[str, str] = {
     "unit_type": "unit_type",
@@ -234,19 +228,16 @@ def sheet_name(key: str, lang: Lang) -> str:
     return pick(SHEETS[key], lang)
 
 
-def aging_columns(columns: Iterable[str]) -> list[str]:
-    """The aging columns among `columns`, youngest bucket first as the frame has them."""
-    return [c for c in columns if AGING.fullmatch(c)]
-
-
 def _aging_label(column: str) -> tuple[str, str] | None:
-    match = AGING.fullmatch(column)
+    """An aging column's label from its bucket, so any aging_bucket_days a county sets
+    reads in either language."""
+    match = AGING_COLUMN.fullmatch(column)
     if match is None:
         return None
-    low, high, over = match.groups()
-    if over is not None:
-        return f"账龄{over}天以上(元)", f"Aged over {over} days (yuan)"
-    return f"账龄{low}-{high}天(元)", f"Aged {low}-{high} days (yuan)"
+    first, last = match.group(1).split("_")
+    if first == "over":
+        return f"账龄{last}天以上(元)", f"Aged over {last} days (yuan)"
+    return f"账龄{first}-{last}天(元)", f"Aged {first}-{last} days (yuan)"
 
 
 def column_label(column: str, lang: Lang) -> str:

@@ -14,13 +14,13 @@ from typing import Any
 import polars as pl
 from openpyxl.utils import get_column_letter
 
+from dues.arrears import aging_columns
 from dues.report import cells
 from dues.report.cells import BAD, BAND, GOOD, NO_FILL, WARN, Column, Kind
 from dues.report.labels import (
     COLUMN_ENUM,
     TABLE_COLUMNS,
     Lang,
-    aging_columns,
     column_label,
     sheet_name,
     value_labels,

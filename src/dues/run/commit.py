@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from dues.arrears import aging_columns
 from dues.conservation import FileStats
 from dues.outputs import NAMES
 from dues.run.request import RunContext
@@ -45,7 +46,8 @@ def stored_results(ctx: RunContext) -> dict[str, pl.DataFrame]:
             frame = frame.filter(pl.col("period") == ctx.period)
         keep = frame_schema(RESULT_TABLES[name])
         names = frame.collect_schema().names()
-        out[name] = frame.select(c for c in names if c in keep or c.startswith("aging_")).collect()
+        aging = aging_columns(names) if name == "arrears" else []
+        out[name] = frame.select(c for c in names if c in keep or c in aging).collect()
     return out
 
 

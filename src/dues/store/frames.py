@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
 import sqlalchemy as sa
 
+from dues.arrears import AGING_COLUMN, aging_column, aging_columns
 from dues.store import tables as t
 from dues.store.bulk import read_frame
 from dues.store.engine import StoreError
-
-_AGING_COLUMN = re.compile(r"aging_(.+)_fen")
 
 
 def conform(frame: pl.DataFrame, table: sa.Table, what: str) -> pl.DataFrame:
@@ -62,7 +59,7 @@ def result_parts(kind: str, frame: pl.DataFrame) -> list[tuple[sa.Table, pl.Data
     what = f"results[{kind!r}]"
     if table is not t.result_arrears:
         return [(table, conform(frame, table, what))]
-    aging = [name for name in frame.columns if _AGING_COLUMN.fullmatch(name)]
+    aging = aging_columns(frame.columns)
     for name in aging:
         if not frame.schema[name].is_integer():
             raise StoreError(f"{what}: column {name} is {frame.schema[name]}, expected Int64")
@@ -75,7 +72,7 @@ def result_parts(kind: str, frame: pl.DataFrame) -> list[tuple[sa.Table, pl.Data
             bucket_no=pl.col("column").replace_strict(
                 {name: number for number, name in enumerate(aging, 1)}, return_dtype=pl.Int64
             ),
-            bucket=pl.col("column").str.extract(_AGING_COLUMN.pattern),
+            bucket=pl.col("column").str.extract(AGING_COLUMN.pattern),
         )
         .drop("column")
     )
@@ -95,5 +92,5 @@ def load_result(conn: sa.Connection, kind: str, period: str) -> pl.DataFrame:
     long = caller_view(read_frame(conn, aging, aging.c.run_period == period), aging)
     buckets = long.select("bucket_no", "bucket").unique().sort("bucket_no")["bucket"].to_list()
     wide = long.pivot(on="bucket", on_columns=buckets, index="uscc", values="aging_fen")
-    wide = wide.rename({bucket: f"aging_{bucket}_fen" for bucket in buckets})
+    wide = wide.rename({bucket: aging_column(bucket) for bucket in buckets})
     return frame.join(wide, on="uscc", how="left", validate="1:1", maintain_order="left")
