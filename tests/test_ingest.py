@@ -301,3 +301,25 @@ def test_rows_and_money_are_conserved_for_any_mix(
             result.duplicates.select("source_row"),
         ]
     )["source_row"].sort().to_list() == list(range(2, len(plan) + 2))
+
+
+def test_a_repeat_of_a_conflicting_line_is_quarantined_as_a_conflict_too(tmp_path: Path) -> None:
+    """R1/100, R1/200, R1/200: each is judged against the kept R1/100 (SPEC §3)."""
+    line = ["R1", "1", VALID[0], "甲", "工会经费", "", "2026-07-01", "2026-07-31",
+            "10000.00", "1%"]  # fmt: skip
+    path = tmp_path / "repeats.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLLECTION_HEADER)
+        for amount in ("100.00", "200.00", "200.00"):
+            writer.writerow([*line, amount, "2026-08-01"])
+    result = read_input(path)
+    s = result.stats
+    assert (s.rows_read, s.rows_accepted, s.rows_quarantined, s.rows_duplicate) == (3, 1, 2, 0)
+    assert result.accepted["amount_fen"].to_list() == [10000]
+    assert result.quarantine.select("source_row", "reason").rows() == [
+        (3, "conflicting_duplicate"),
+        (4, "conflicting_duplicate"),
+    ]
+    assert (s.money_read_fen, s.money_quarantined_fen, s.money_duplicate_fen) == (50000, 40000, 0)
+    assert s.rows_conserved and s.money_conserved

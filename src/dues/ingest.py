@@ -15,7 +15,7 @@ from typing import Any
 import pandera.polars as pa
 import polars as pl
 
-from dues import normalize, uscc
+from dues import normalize, repeats, uscc
 from dues.readers import Grid, InputError, read_grid
 from dues.schemas import KINDS, ColumnSpec, InputSpec, Kind, alias_map, header_key, input_spec
 from dues.schemas import enum_labels as _enum_labels
@@ -302,26 +302,6 @@ def _raw_json(spec: InputSpec) -> pl.Expr:
     ).struct.json_encode()
 
 
-def split_duplicates(
-    frame: pl.DataFrame, key: list[str], content: list[str]
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(first occurrences, exact repeats, same-key-other-content), each in frame order."""
-    repeated = frame.select(pl.struct(key).is_duplicated()).to_series()
-    if not repeated.any():  # the usual case: every key once, nothing to compare
-        return frame, frame.clear(), frame.clear()
-    # Only the few rows whose key repeats need the (costly) content comparison.
-    where = repeated.arg_true()
-    ranked = frame[where].select(
-        first_of_key=pl.int_range(pl.len()).over(key) == 0,
-        first_of_content=pl.int_range(pl.len()).over(content) == 0,
-    )
-    later = ~ranked["first_of_key"]
-    dropped = pl.zeros(frame.height, pl.Boolean, eager=True).scatter(where.filter(later), True)
-    dups = frame[where.filter(later & ~ranked["first_of_content"])]
-    conflicts = frame[where.filter(later & ranked["first_of_content"])]
-    return frame.filter(~dropped), dups, conflicts
-
-
 def _totals(frame: pl.DataFrame, spec: InputSpec) -> tuple[pl.DataFrame, int | None, int | None]:
     """Drop a 合计/总计 row; return (data, its row number, its amount in fen)."""
     texts = [
@@ -413,8 +393,8 @@ def _read_input(path: Path, kind: Kind | None) -> InputResult:
     bad_rows = candidates.filter(failed).hstack(pandera_bad.select("column", "reason"))
     good = candidates.filter(~failed)
 
-    key = [input_spec(header.kind).column(k).target for k in spec.key]
-    kept, dups, conflicts = split_duplicates(good, key, targets)
+    judged = repeats.split_repeats(good, repeats.RECORDS[header.kind])
+    kept, dups, conflicts = judged.new, judged.duplicates, judged.conflicts
 
     quarantine = pl.concat(
         [
