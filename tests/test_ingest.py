@@ -323,3 +323,65 @@ def test_a_repeat_of_a_conflicting_line_is_quarantined_as_a_conflict_too(tmp_pat
     ]
     assert (s.money_read_fen, s.money_quarantined_fen, s.money_duplicate_fen) == (50000, 40000, 0)
     assert s.rows_conserved and s.money_conserved
+
+
+# ---- totals rows and bureau layouts from outside this project ------------------------
+
+LEADING = ["所属税期", "所属区"]  # extra columns before the contract ones
+
+
+def write_rows(path: Path, rows: list[list[object]]) -> Path:
+    if path.suffix == ".xlsx":
+        return write_xlsx(path, rows)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["" if v is None else v for v in row] for row in rows])
+    return path
+
+
+def text_row(receipt: str, amount: str = "1000.50", **over: object) -> list[object]:
+    dates = {"税款所属期起": "2026-07-01", "税款所属期止": "2026-07-31", "入库日期": "2026-08-10"}
+    return good_row(receipt, amount, **(dates | over))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+@pytest.mark.parametrize(("stated", "check"), [("2,001.00", "ok"), ("2,000.00", "mismatch")])
+def test_a_totals_row_labelled_outside_the_contract_columns_is_dropped_and_checked(
+    tmp_path: Path, suffix: str, stated: str, check: str
+) -> None:
+    """合计 in the sheet's first column, before the contract columns (SPEC §2)."""
+    blank_row = [None] * len(COLLECTION_HEADER)
+    totals = ["合计", None, *blank_row]
+    totals[2 + COLLECTION_HEADER.index("计税依据")] = "200100.00"
+    totals[2 + COLLECTION_HEADER.index("实缴金额")] = stated
+    path = write_rows(
+        tmp_path / f"c{suffix}",
+        [
+            [*LEADING, *COLLECTION_HEADER],
+            ["2026-07", "东区", *text_row("A1")],
+            ["2026-07", "西区", *text_row("A2")],
+            totals,
+        ],
+    )
+    result = read_input(path)
+    s = result.stats
+    assert (s.rows_read, s.rows_accepted, s.rows_quarantined) == (2, 2, 0)
+    assert (s.totals_row, s.totals_check) == (4, check)
+    assert s.extra_columns == tuple(LEADING)
+    assert result.quarantine.is_empty()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_receipt_line_that_merely_says_total_is_data(tmp_path: Path, suffix: str) -> None:
+    """A totals row has no receipt number (SPEC §3): these lines are read as any other."""
+    path = write_rows(
+        tmp_path / f"c{suffix}",
+        [
+            [*LEADING, *COLLECTION_HEADER],
+            ["合计", None, *text_row("A1")],
+            [None, None, *text_row("A2", **{"纳税人名称": "合计"})],
+        ],
+    )
+    result = read_input(path)
+    assert result.accepted["receipt_no"].to_list() == ["A1", "A2"]
+    assert result.accepted["taxpayer_name"].to_list() == ["甲公司", "合计"]
+    assert result.stats.totals_check == "absent" and result.stats.totals_row is None

@@ -302,30 +302,58 @@ def _raw_json(spec: InputSpec) -> pl.Expr:
     ).struct.json_encode()
 
 
-def _totals(frame: pl.DataFrame, spec: InputSpec) -> tuple[pl.DataFrame, int | None, int | None]:
-    """Drop a 合计/总计 row; return (data, its row number, its amount in fen)."""
-    texts = [
-        pl.col(f"raw_{c.name}")
-        for c in spec.columns
-        if not c.type.startswith(("money", "int", "rate", "date"))
-    ]
-    # A cheap look for the character both labels share before the exact comparison.
-    if not frame.select(
-        pl.any_horizontal(t.str.contains("计", literal=True) for t in texts).any()
-    ).item():
-        return frame, None, None
-    label = pl.any_horizontal(t.str.replace_all(r"\s", "").is_in(_TOTALS) for t in texts)
-    marked = frame.with_columns(_is_total=label.fill_null(False))
-    totals = marked.filter("_is_total")
-    data = marked.filter(~pl.col("_is_total")).drop("_is_total")
-    if totals.is_empty():
-        return data, None, None
-    row = int(totals["source_row"][-1])
-    amount = None
-    if spec.amount:
-        value = totals.select(normalize.money_fen(pl.col(f"raw_{spec.amount}")))[-1, 0]
-        amount = int(value) if value is not None else None
-    return data, row, amount
+@dataclass(frozen=True)
+class _Totals:
+    """The 合计/总计 rows of a file's body: dropped from the data, the last one checked."""
+
+    source_rows: pl.Series  # every totals row
+    row: int | None = None  # the last one's
+    amount_fen: int | None = None  # the last one's, if its amount cell parses
+
+
+def _totals(body: pl.DataFrame, header: _Header, spec: InputSpec) -> _Totals:
+    """The totals rows among the grid rows below the header (all columns, source_row).
+
+    The label may stand in any column, one outside the contract too: exports with extra
+    leading columns (所属税期, 所属区 ...) put 合计 in the sheet's first one. Every other
+    cell of the row is empty or an amount, and its key cells are empty: a receipt line
+    whose name merely says 合计 is data (SPEC §3).
+    """
+    cells = [c for c in body.columns if c != "source_row"]
+    keys = sorted(g for g, n in header.columns.items() if n in spec.key)
+    # Only a row whose key cells hold no letter or digit can be one: a cheap look at one
+    # or two columns (a look for 计 in every cell would cost 2.5 times the old look at
+    # the contract's text columns) before the exact look at those few rows.
+    hit = body.select(
+        pl.all_horizontal(
+            pl.col(k).is_null() | ~pl.col(k).str.contains("[0-9A-Za-z]") for k in keys
+        )
+    ).to_series()
+    none = _Totals(body.get_column("source_row").clear())
+    if not hit.any():
+        return none
+    # One cell per row: the rules are one expression, not one per column (polars takes
+    # longer to plan thirteen copies of money_fen than to run them on a few rows).
+    cell = body.filter(hit).unpivot(on=cells, index="source_row", variable_name="col")
+    text = pl.col("value")
+    label = text.str.replace_all(r"\s", "").is_in(_TOTALS).fill_null(False)
+    blank = text.str.strip_chars().str.len_bytes().fill_null(0) == 0
+    amount = ~pl.col("col").is_in(keys) & normalize.money_fen(text).is_not_null()
+    rows = (
+        cell.group_by("source_row", maintain_order=True)
+        .agg(total=label.any() & (blank | label | amount).all())
+        .filter("total")
+        .get_column("source_row")
+    )
+    if rows.is_empty():
+        return none
+    last = int(rows[-1])
+    value = None
+    amount_col = _grid_col(header, spec.amount) if spec.amount else None
+    if amount_col is not None:
+        stated = cell.filter(pl.col("source_row") == last, pl.col("col") == amount_col)
+        value = stated.select(normalize.money_fen(text)).item()
+    return _Totals(rows, last, int(value) if value is not None else None)
 
 
 def _grid_col(header: _Header, name: str) -> str | None:
@@ -366,6 +394,7 @@ def _read_input(path: Path, kind: Kind | None) -> InputResult:
     body = grid.cells.slice(header.index + 1).with_columns(
         source_row=grid.rows.slice(header.index + 1)
     )
+    totals = _totals(body, header, spec)
     raw = body.select(
         *[
             (pl.col(g).alias(f"raw_{n}") if g else pl.lit(None, pl.String).alias(f"raw_{n}"))
@@ -374,8 +403,10 @@ def _read_input(path: Path, kind: Kind | None) -> InputResult:
         "source_row",
     )
     # Rows with no cell at all are spacing, not data.
-    raw = raw.filter(pl.any_horizontal(pl.all().exclude("source_row").is_not_null()))
-    raw, totals_row, totals_fen = _totals(raw, spec)
+    data = pl.any_horizontal(pl.all().exclude("source_row").is_not_null())
+    if not totals.source_rows.is_empty():
+        data = data & ~pl.col("source_row").is_in(totals.source_rows.implode())
+    raw = raw.filter(data)
 
     typed = raw.with_columns(
         _parse_column(raw[f"raw_{c.name}"], c).alias(c.target) for c in spec.columns
@@ -440,9 +471,9 @@ def _read_input(path: Path, kind: Kind | None) -> InputResult:
         money_quarantined_fen=int(quarantine["_amount"].sum() or 0),
         money_duplicate_fen=_sum(dups, spec),
         quarantined_by_reason=dict(sorted(Counter(quarantine["reason"].to_list()).items())),
-        totals_row=totals_row,
-        totals_fen=totals_fen,
-        totals_check=_totals_check(totals_fen, _sum(typed, spec)),
+        totals_row=totals.row,
+        totals_fen=totals.amount_fen,
+        totals_check=_totals_check(totals.amount_fen, _sum(typed, spec)),
         extra_columns=header.extra,
     )
     return InputResult(
