@@ -385,3 +385,71 @@ def test_a_receipt_line_that_merely_says_total_is_data(tmp_path: Path, suffix: s
     assert result.accepted["receipt_no"].to_list() == ["A1", "A2"]
     assert result.accepted["taxpayer_name"].to_list() == ["甲公司", "合计"]
     assert result.stats.totals_check == "absent" and result.stats.totals_row is None
+
+
+def test_the_union_finance_upload_template_is_read_without_a_paid_date() -> None:
+    """18 columns, full-width brackets in 社会信用代码（纳税人识别号）, no 入库日期, 合计 in
+    所属税期."""
+    result = read_input(FIXTURES / "collections_union_finance_template.xlsx")
+    s = result.stats
+    assert (s.kind, s.header_row, s.rows_read, s.rows_accepted, s.rows_quarantined) == (
+        "collections", 1, 5, 3, 2,
+    )  # fmt: skip
+    assert s.extra_columns == ("所属税期", "工会经费编码", "开户银行", "开户行行号", "银行账号",
+                               "收款国库")  # fmt: skip
+    assert (s.totals_row, s.totals_fen, s.totals_check) == (7, 175871, "ok")
+    assert s.rows_without_paid_date == 3
+    assert s.money_accepted_fen == 117871 + 60000 - 5000 and s.money_conserved
+    got = result.accepted.select(
+        "receipt_no", "line_no", "uscc", "item", "item_code", "period_start", "period_end",
+        "wage_base_fen", "rate_bp", "amount_fen", "paid_date", "tax_office", "source_row",
+    ).rows()  # fmt: skip
+    office = "国家税务总局青溪县税务局"
+    assert got == [
+        ("332026080000000101", 1, "91110000600037341L", "dues", "399001010", date(2026, 7, 1),
+         date(2026, 7, 31), 11787120, 100, 117871, None, office, 2),
+        ("332026080000000102", 1, "911100007109310534", "preparatory", "399001020",
+         date(2026, 7, 1), date(2026, 9, 30), 3000000, 200, 60000, None, office, 3),
+        ("332026080000000103", 2, "91350100M000100Y43", "dues", "399001010", date(2026, 8, 1),
+         date(2026, 8, 31), 500000, 100, -5000, None, office, 4),
+    ]  # fmt: skip
+    assert result.quarantine.select("source_row", "column", "reason").rows() == [
+        (5, "uscc", "bad_uscc"),
+        (6, "item_code", "item_code_mismatch"),
+    ]
+
+
+@pytest.mark.parametrize("case", ["upper", "lower"])
+def test_a_database_export_with_field_codes_as_headers(tmp_path: Path, case: str) -> None:
+    """DZSPHM, NSRSBH ... in either case; no 征收品目: the item is read off ZSPM_DM."""
+    path = FIXTURES / "collections_field_codes.csv"
+    if case == "lower":
+        header, rest = path.read_text(encoding="utf-8").split("\n", 1)
+        path = tmp_path / path.name
+        path.write_text(f"{header.lower()}\n{rest}", encoding="utf-8")
+    result = read_input(path)
+    s = result.stats
+    assert (s.kind, s.rows_read, s.rows_accepted, s.rows_quarantined) == ("collections", 5, 3, 2)
+    assert s.extra_columns == () and s.rows_without_paid_date == 0
+    got = result.accepted.select(
+        "receipt_no", "line_no", "uscc", "taxpayer_name", "item", "item_code", "period_start",
+        "period_end", "wage_base_fen", "rate_bp", "amount_fen", "paid_date", "tax_office",
+    ).rows()  # fmt: skip
+    assert got == [
+        ("332026080000000201", 1, "91110000600037341L", "甲公司", "dues", "399001010",
+         date(2026, 7, 1), date(2026, 7, 31), 11787120, 100, 117871, date(2026, 8, 10),
+         "13201230000"),
+        ("332026080000000202", 1, "911100007109310534", "乙公司", "preparatory", "399001020",
+         date(2026, 7, 1), date(2026, 9, 30), 3000000, 200, 60000, date(2026, 8, 12),
+         "13201230000"),
+        ("332026080000000203", 1, "91350100M000100Y43", "丙公司", "dues", "399001010",
+         date(2026, 8, 1), date(2026, 8, 31), 500000, 100, -5000, date(2026, 9, 3),
+         "13201230000"),
+    ]  # fmt: skip
+    bad = result.quarantine
+    assert bad.select("source_row", "column", "reason").rows() == [
+        (5, "item", "bad_enum"),  # 101010100 is no union levy
+        (6, "item", "missing_value"),  # no code, so no item
+    ]
+    assert json.loads(bad["raw"][0])["item_code"] == "101010100"
+    assert (s.money_quarantined_fen, s.money_conserved) == (3000 + 8000, True)

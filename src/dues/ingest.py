@@ -8,7 +8,7 @@ exact duplicate, and the money of the file is conserved across those three.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from dues import normalize, repeats, uscc
 from dues.readers import Grid, InputError, read_grid
 from dues.schemas import KINDS, ColumnSpec, InputSpec, Kind, alias_map, header_key, input_spec
 from dues.schemas import enum_labels as _enum_labels
+from dues.schemas import item_codes as _item_codes
 from dues.schemas import pandera_schema as _pandera_schema
 
 # Stable reason codes: auditors filter on them, so they never change meaning.
@@ -75,6 +76,8 @@ class FileStats:
     totals_fen: int | None = None
     totals_check: str = "absent"  # absent | ok | mismatch
     extra_columns: tuple[str, ...] = ()
+    # Accepted receipt lines with no 入库日期 (SPEC §2.2: some templates lack it).
+    rows_without_paid_date: int = 0
 
     @property
     def rows_conserved(self) -> bool:
@@ -149,8 +152,12 @@ def find_header(grid: Grid, kind: Kind | None) -> _Header:
         cells = grid.cells.row(index)
         for k in kinds:
             mapped, extra = _match_header(cells, k)
-            required = [c.name for c in input_spec(k).columns if c.required]
-            missing = [c for c in required if c not in mapped.values()]
+            named = set(mapped.values())
+            missing = [
+                c.name
+                for c in input_spec(k).columns
+                if c.required and c.name not in named and c.implied_by not in named
+            ]
             if not missing:
                 return _Header(k, index, {f"c{i}": n for i, n in mapped.items()}, tuple(extra))
             if best is None or len(mapped) > best[0]:
@@ -184,6 +191,11 @@ def _typed(col: ColumnSpec, raw: pl.Expr) -> pl.Expr:
             return normalize.date_value(raw)
         case "uscc":
             return normalize.clean_text(uscc.normalized(raw))
+        case "item_code":
+            # An unknown code is kept as text so pandera's check names it `bad_enum`.
+            by_code = {code: item for item, code in _item_codes().items()}
+            code = normalize.code_text(raw)
+            return pl.coalesce(code.replace_strict(by_code, default=None), code)
         case t if t.startswith("enum:"):
             # Unknown labels are kept as text so pandera's check names them `bad_enum`.
             labels = _enum_labels(t.removeprefix("enum:"))
@@ -360,6 +372,25 @@ def _grid_col(header: _Header, name: str) -> str | None:
     return next((g for g, n in header.columns.items() if n == name), None)
 
 
+def _source(header: _Header, col: ColumnSpec) -> tuple[str | None, ColumnSpec]:
+    """The grid column `col` is read from, and as what: its own, or else the column that
+    implies it, read as `_typed` reads that one's values into `col`'s (a raw database
+    export names the item only by its code, ZSPM_DM)."""
+    own = _grid_col(header, col.name)
+    if own is None and col.implied_by is not None:
+        implying = _grid_col(header, col.implied_by)
+        if implying is not None:
+            return implying, replace(col, type=col.implied_by)
+    return own, col
+
+
+def _without_paid_date(accepted: pl.DataFrame) -> int:
+    """Accepted receipt lines without 入库日期 (rule 12 takes them as paid when due)."""
+    if "paid_date" not in accepted.columns:
+        return 0
+    return accepted.get_column("paid_date").null_count()
+
+
 def _amount(spec: InputSpec) -> pl.Expr:
     """The row's parseable amount in fen (0 for kinds without money, such as the registry)."""
     if spec.amount is None:
@@ -395,11 +426,9 @@ def _read_input(path: Path, kind: Kind | None) -> InputResult:
         source_row=grid.rows.slice(header.index + 1)
     )
     totals = _totals(body, header, spec)
+    sources = [_source(header, c) for c in spec.columns]
     raw = body.select(
-        *[
-            (pl.col(g).alias(f"raw_{n}") if g else pl.lit(None, pl.String).alias(f"raw_{n}"))
-            for n, g in ((c.name, _grid_col(header, c.name)) for c in spec.columns)
-        ],
+        *[(pl.col(g) if g else pl.lit(None, pl.String)).alias(f"raw_{c.name}") for g, c in sources],
         "source_row",
     )
     # Rows with no cell at all are spacing, not data.
@@ -409,7 +438,7 @@ def _read_input(path: Path, kind: Kind | None) -> InputResult:
     raw = raw.filter(data)
 
     typed = raw.with_columns(
-        _parse_column(raw[f"raw_{c.name}"], c).alias(c.target) for c in spec.columns
+        _parse_column(raw[f"raw_{c.name}"], c).alias(c.target) for _, c in sources
     )
     typed = typed.with_columns(_defaults(spec)).with_columns(
         source_file=pl.lit(path.name), _parse=_parse_failures(spec)
@@ -475,6 +504,7 @@ def _read_input(path: Path, kind: Kind | None) -> InputResult:
         totals_fen=totals.amount_fen,
         totals_check=_totals_check(totals.amount_fen, _sum(typed, spec)),
         extra_columns=header.extra,
+        rows_without_paid_date=_without_paid_date(accepted),
     )
     return InputResult(
         accepted=accepted,

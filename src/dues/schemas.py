@@ -31,6 +31,8 @@ class ColumnSpec:
     type: str  # str | uscc | int | money | rate | date | enum:<name>
     required: bool
     aliases: tuple[str, ...]
+    # A file without this column reads its value off that one (the item off its code).
+    implied_by: str | None = None
 
     @property
     def target(self) -> str:
@@ -71,7 +73,8 @@ def _document() -> dict[str, Any]:
 
 
 def header_key(text: str) -> str:
-    """How headers are compared: full-width folded, spaces dropped, case ignored."""
+    """How headers are compared: full-width folded, spaces dropped, case ignored (a
+    database export may write its field codes DZSPHM or dzsphm)."""
     return "".join(unicodedata.normalize("NFKC", text).split()).lower()
 
 
@@ -79,7 +82,13 @@ def header_key(text: str) -> str:
 def input_spec(kind: Kind) -> InputSpec:
     section = _document()[kind]
     columns = tuple(
-        ColumnSpec(name, c["type"], bool(c["required"]), tuple(c.get("aliases", ())))
+        ColumnSpec(
+            name,
+            c["type"],
+            bool(c["required"]),
+            tuple(c.get("aliases", ())),
+            c.get("implied_by"),
+        )
         for name, c in section["columns"].items()
     )
     return InputSpec(kind, columns, tuple(section["key"]), section.get("amount"))
