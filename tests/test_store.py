@@ -12,6 +12,8 @@ from typing import Any
 import polars as pl
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from polars.testing import assert_frame_equal
 
@@ -56,6 +58,7 @@ ALLOCATIONS = pl.Schema(
     }
 )
 USCC = "91330102MA2H0X1234"
+HEAD_REVISION = "0002"  # the newest file in dues/migrations/versions
 
 
 def receipt(receipt_no: str, line_no: int = 1, **changes: Any) -> dict[str, Any]:
@@ -242,7 +245,7 @@ def test_open_store_migrates_an_empty_database_to_head(store_url: str) -> None:
         assert set(store.row_counts().values()) == {0}
     engine = sa.create_engine(store_url)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0001"
+        assert MigrationContext.configure(conn).get_current_revision() == HEAD_REVISION
     engine.dispose()
     with open_store(store_url) as again:  # already at head: opens without migrating
         assert again.list_runs().height == 0
@@ -534,3 +537,36 @@ def test_each_result_table_keeps_its_output_contract_in_order() -> None:
         # Unmatched receipts keep the SPEC's columns; the period and line live in `receipts`.
         contract = [c for c in COLUMNS[name] if c in kept] if name == "unmatched" else COLUMNS[name]
         assert kept == list(contract), name
+
+
+def test_a_receipt_line_without_a_paid_date_is_stored_and_read_back(store: Store) -> None:
+    """Export templates without 入库日期 (SPEC §2.2) give lines whose paid_date is null."""
+    stored = receipts(receipt("R1", paid_date=None), receipt("R2"))
+    commit(store, "2026-10", "run-1", new_receipts=stored)
+    assert_frame_equal(store.load_receipts(), stored)
+
+
+def test_a_ledger_of_revision_0001_keeps_its_lines_and_takes_lines_without_a_paid_date(
+    store_url: str,
+) -> None:
+    config = Config()
+    config.set_main_option("script_location", "dues:migrations")
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:  # a ledger made before paid_date became optional
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(
+            sa.text(
+                "INSERT INTO receipts VALUES ('R0', 1, :uscc, '甲', 'dues', NULL, '2026-07-01',"
+                " '2026-07-31', 100, 100, 1, '2026-08-10', NULL, 'c.csv', 2, 'run-0')"
+            ),
+            {"uscc": USCC},
+        )
+    engine.dispose()
+    with open_store(store_url) as store:
+        commit(store, "2026-10", "run-1", new_receipts=receipts(receipt("R1", paid_date=None)))
+        loaded = store.load_receipts()
+    assert loaded.select("receipt_no", "paid_date").rows() == [
+        ("R0", date(2026, 8, 10)),
+        ("R1", None),
+    ]

@@ -130,7 +130,8 @@ receipts = sa.Table(
     _int("wage_base_fen"),
     _int("rate_bp"),
     _int("amount_fen"),
-    _date("paid_date"),
+    # Null for lines from export templates without 入库日期 (SPEC §2.2, migration 0002).
+    _date("paid_date", nullable=True),
     _text("tax_office", nullable=True),
     _text("source_file"),
     _int("source_row"),
