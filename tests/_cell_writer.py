@@ -20,10 +20,13 @@ from dues.report.cells import FILLS, NO_FILL, Column, bp_to_ratio, fen_to_yuan
 from dues.report.labels import Lang, sheet_name
 from dues.report.table import _fill_index, _new_sheet, plan
 
+# Excel reads a cell typed as any of these as a formula; stored text must stay text.
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+
 
 def _needs_text_cell(value: str) -> bool:
     """Text that openpyxl or Excel could take for a formula or an error value."""
-    return value.startswith(cells.FORMULA_PREFIXES) or value in ERROR_CODES
+    return value.startswith(FORMULA_PREFIXES) or value in ERROR_CODES
 
 
 def _convert(kind: str) -> Any:

@@ -8,7 +8,7 @@ exact duplicate, and the money of the file is conserved across those three.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pandera.polars as pa
 import polars as pl
 
 from dues import normalize, repeats, uscc
+from dues.conservation import FileStats
 from dues.readers import Grid, InputError, read_grid
 from dues.schemas import KINDS, ColumnSpec, InputSpec, Kind, alias_map, header_key, input_spec
 from dues.schemas import enum_labels as _enum_labels
@@ -55,67 +56,11 @@ _HEADER_SCAN_ROWS = 30
 
 
 @dataclass(frozen=True)
-class FileStats:
-    """What one file held and where each row and fen went (the conservation record)."""
-
-    file: str
-    kind: Kind
-    sha256: str
-    encoding: str
-    header_row: int
-    rows_read: int
-    rows_accepted: int
-    rows_quarantined: int
-    rows_duplicate: int
-    money_read_fen: int
-    money_accepted_fen: int
-    money_quarantined_fen: int
-    money_duplicate_fen: int
-    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
-    totals_row: int | None = None
-    totals_fen: int | None = None
-    totals_check: str = "absent"  # absent | ok | mismatch
-    extra_columns: tuple[str, ...] = ()
-    # Accepted receipt lines with no 入库日期 (SPEC §2.2: some templates lack it).
-    rows_without_paid_date: int = 0
-
-    @property
-    def rows_conserved(self) -> bool:
-        return self.rows_read == self.rows_accepted + self.rows_quarantined + self.rows_duplicate
-
-    @property
-    def money_conserved(self) -> bool:
-        return self.money_read_fen == (
-            self.money_accepted_fen + self.money_quarantined_fen + self.money_duplicate_fen
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items()}
-        out["extra_columns"] = list(self.extra_columns)
-        out["rows_conserved"] = self.rows_conserved
-        out["money_conserved"] = self.money_conserved
-        return out
-
-
-@dataclass(frozen=True)
 class InputResult:
     accepted: pl.DataFrame
     quarantine: pl.DataFrame
     duplicates: pl.DataFrame
     stats: FileStats
-
-
-QUARANTINE_SCHEMA = {
-    "source_file": pl.String,
-    "source_row": pl.Int64,
-    "column": pl.String,
-    "reason": pl.String,
-    "raw": pl.String,
-}
-
-
-def empty_quarantine() -> pl.DataFrame:
-    return pl.DataFrame(schema=QUARANTINE_SCHEMA)
 
 
 # ---- header -------------------------------------------------------------------------
