@@ -7,11 +7,11 @@ that key is an exact repeat when its content equals the kept line's, else a conf
 conflict is still a conflict: R1/100, R1/200, R1/200 keep R1/100 and make both R1/200
 lines conflicts. kept + repeats + conflicts = the lines given.
 
-Content is every column of the record except its key. Optional columns (a receipt's
-item_code and tax_office) are compared only where both lines carry a value: a bureau
-export that omits an optional column does not make the same receipt line a different
-one (the county-40 example re-sends a receipt line from a file without item_code and
-counts it as a duplicate, not a conflict).
+Content is every contract column of the record except its key. Optional columns (a
+receipt's item_code, paid_date and tax_office) are compared only where both lines carry
+a value: a bureau export that omits an optional column does not make the same receipt
+line a different one (the county-40 example re-sends a receipt line from a file without
+item_code and counts it as a duplicate, not a conflict).
 
 One function, `split_repeats`, judges both the lines within one file (ingest: nothing
 stored) and a run's lines against the store (`dues.ledger`, which first puts the files
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from dues.checks import assert_columns, assert_unique
-from dues.schemas import Kind
+from dues.schemas import Kind, input_spec
 
 
 @dataclass(frozen=True)
@@ -37,55 +37,30 @@ class Record:
     optional: tuple[str, ...] = ()
 
 
-RECEIPT = Record(
-    key=("receipt_no", "line_no"),
-    content=(
-        "uscc",
-        "taxpayer_name",
-        "item",
-        "period_start",
-        "period_end",
-        "wage_base_fen",
-        "rate_bp",
-        "amount_fen",
-        "paid_date",
-    ),
-    optional=("item_code", "tax_office"),
-)
-ALLOCATION = Record(
-    key=("voucher_no",),
-    content=(
-        "uscc",
-        "unit_name",
-        "period_start",
-        "period_end",
-        "wage_base_fen",
-        "amount_fen",
-        "allocated_date",
-    ),
-)
-# A registry is one file, never stored line by line: a blank cell against a filled one
-# is two accounts of the unit, so no column is optional here.
-REGISTRY_UNIT = Record(
-    key=("uscc",),
-    content=(
-        "name",
-        "unit_type",
-        "ownership",
-        "employees",
-        "members",
-        "jurisdiction",
-        "union_kind",
-        "union_founded",
-        "filing_frequency",
-        "monthly_payroll_fen",
-    ),
-)
+def record_of(kind: Kind, *, optional_as_loose: bool) -> Record:
+    """The record of an input kind, from its contract (schemas/inputs.toml): the key,
+    and every other column as content; with `optional_as_loose`, the columns a file
+    may lack (SPEC §2: item_code, paid_date, tax_office) are compared only where both
+    lines carry a value."""
+    spec = input_spec(kind)
+    key = tuple(spec.column(k).target for k in spec.key)
+    others = [c for c in spec.columns if c.target not in key]
+    loose = tuple(c.target for c in others if optional_as_loose and not c.required)
+    content = tuple(c.target for c in others if c.target not in loose)
+    return Record(key=key, content=content, optional=loose)
+
+
 RECORDS: dict[Kind, Record] = {
-    "registry": REGISTRY_UNIT,
-    "collections": RECEIPT,
-    "allocations": ALLOCATION,
+    # A bureau re-sends a line from an export that lacks an optional column.
+    "collections": record_of("collections", optional_as_loose=True),
+    "allocations": record_of("allocations", optional_as_loose=True),
+    # A registry is one file, never stored line by line: a blank cell against a filled
+    # one is two accounts of the unit, so no column is loose here.
+    "registry": record_of("registry", optional_as_loose=False),
 }
+RECEIPT, ALLOCATION, REGISTRY_UNIT = (
+    RECORDS[k] for k in ("collections", "allocations", "registry")
+)
 
 _STORED = "__stored"
 _AT = "__at"
