@@ -108,7 +108,10 @@ def find_header(grid: Grid, kind: Kind | None) -> _Header:
             if best is None or len(mapped) > best[0]:
                 best = (len(mapped), k, index, missing)
     if best is None or best[0] == 0:
-        what = f"a {kind} header" if kind else "a registry, collections or allocations header"
+        article = "an" if kind == "allocations" else "a"
+        what = (
+            f"{article} {kind} header" if kind else "a registry, collections or allocations header"
+        )
         raise InputError(
             f"no header row found in the first {_HEADER_SCAN_ROWS} rows: expected {what}"
         )
