@@ -8,9 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
-
-from dues.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
 from _paths import COUNTY, county_summary  # noqa: E402
@@ -82,57 +79,6 @@ def test_deployment_file_names_a_monthly_cron_in_beijing_time() -> None:
     (schedule,) = deployment["schedules"]
     assert schedule["cron"] == "0 6 5 * *"
     assert schedule["timezone"] == "Asia/Shanghai"
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (["--period", "2026-13"], "--period must be YYYY-MM"),
-        (["--period", "2026-07", "--as-of", "someday"], "--as-of must be a date"),
-    ],
-)
-def test_cli_refuses_bad_arguments_before_any_work(
-    tmp_path: Path, args: list[str], message: str
-) -> None:
-    base = ["run", "--registry", "r.xlsx", "--collections", "c.csv", "--out", str(tmp_path)]
-    result = CliRunner().invoke(app, [*base, *args])
-    assert result.exit_code == 2
-    assert message in result.output
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.usefixtures("county")
-def test_cli_reports_an_unreachable_prefect_api(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
-    inputs = COUNTY / "inputs"
-    result = CliRunner().invoke(
-        app,
-        ["run", "--period", "2026-07", "--registry", str(inputs / "registry.xlsx"),
-         "--collections", str(inputs / "collections_2026-07.xlsx"), "--out", str(tmp_path)],
-    )  # fmt: skip
-    assert result.exit_code == 2
-    assert "Prefect API at http://127.0.0.1:9/api is unreachable" in result.output
-
-
-@pytest.mark.parametrize(
-    ("argv", "expanded"),
-    [
-        (["--collections", "a", "b"], ["--collections", "a", "--collections", "b"]),
-        (
-            ["--collections", "a", "--allocations", "x", "y", "--out", "o"],
-            ["--collections", "a", "--allocations", "x", "--allocations", "y", "--out", "o"],
-        ),
-        (["--period", "2026-10", "--registry", "r"], ["--period", "2026-10", "--registry", "r"]),
-    ],
-)
-def test_a_list_may_follow_one_flag_as_the_spec_writes_it(
-    argv: list[str], expanded: list[str]
-) -> None:
-    from dues.cli import expand_multi_value_options
-
-    assert expand_multi_value_options(["run", *argv]) == ["run", *expanded]
 
 
 def test_the_flow_makes_a_task_of_each_stage_of_dues_run() -> None:

@@ -57,6 +57,8 @@ def validate(
         table.add_column("money (yuan)", justify="right")
         table.add_row("read", f"{s.rows_read:,}", yuan(s.money_read_fen))
         table.add_row("accepted", f"{s.rows_accepted:,}", yuan(s.money_accepted_fen))
+        if s.rows_without_paid_date:
+            table.add_row("  without paid date", f"{s.rows_without_paid_date:,}", "")
         table.add_row("quarantined", f"{s.rows_quarantined:,}", yuan(s.money_quarantined_fen))
         for reason, n in s.quarantined_by_reason.items():
             table.add_row(f"  {reason}", f"{n:,}", "")

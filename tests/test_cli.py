@@ -1,0 +1,86 @@
+"""The `dues` command line: its refusals, its SPEC §5 argument form, `dues validate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _paths import COUNTY
+from typer.testing import CliRunner
+
+from dues.cli import app
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--period", "2026-13"], "--period must be YYYY-MM"),
+        (["--period", "2026-07", "--as-of", "someday"], "--as-of must be a date"),
+    ],
+)
+def test_cli_refuses_bad_arguments_before_any_work(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    base = ["run", "--registry", "r.xlsx", "--collections", "c.csv", "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, [*base, *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.usefixtures("county")
+def test_cli_reports_an_unreachable_prefect_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    inputs = COUNTY / "inputs"
+    result = CliRunner().invoke(
+        app,
+        ["run", "--period", "2026-07", "--registry", str(inputs / "registry.xlsx"),
+         "--collections", str(inputs / "collections_2026-07.xlsx"), "--out", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "Prefect API at http://127.0.0.1:9/api is unreachable" in result.output
+
+
+@pytest.mark.parametrize(
+    ("argv", "expanded"),
+    [
+        (["--collections", "a", "b"], ["--collections", "a", "--collections", "b"]),
+        (
+            ["--collections", "a", "--allocations", "x", "y", "--out", "o"],
+            ["--collections", "a", "--allocations", "x", "--allocations", "y", "--out", "o"],
+        ),
+        (["--period", "2026-10", "--registry", "r"], ["--period", "2026-10", "--registry", "r"]),
+    ],
+)
+def test_a_list_may_follow_one_flag_as_the_spec_writes_it(
+    argv: list[str], expanded: list[str]
+) -> None:
+    from dues.cli import expand_multi_value_options
+
+    assert expand_multi_value_options(["run", *argv]) == ["run", *expanded]
+
+
+def test_validate_accounts_for_every_row_and_counts_lines_without_a_paid_date(
+    tmp_path: Path,
+) -> None:
+    template = FIXTURES / "collections_union_finance_template.xlsx"
+    result = CliRunner().invoke(
+        app, ["validate", str(template), "--out", str(tmp_path)], terminal_width=200
+    )
+    assert result.exit_code == 0, result.output
+    lines = {line.strip("│┃ ").split("│")[0].strip(): line for line in result.output.splitlines()}
+    assert "holds" in lines["conservation"]
+    assert "3" in lines["without paid date"]  # the template has no 入库日期 column
+    assert (tmp_path / "accepted.parquet").is_file() and (tmp_path / "quarantine.parquet").is_file()
+
+
+def test_validate_names_the_file_it_cannot_read(tmp_path: Path) -> None:
+    fake = tmp_path / "代收.xlsx"
+    fake.write_bytes(b"%PDF-1.7 not a workbook")
+    result = CliRunner().invoke(app, ["validate", str(fake), "--out", str(tmp_path / "v")])
+    assert result.exit_code == 2
+    assert "代收.xlsx" in result.output
