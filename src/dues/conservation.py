@@ -61,10 +61,15 @@ class FileStats:
         return self.rows_conserved and self.money_conserved
 
     def after_merge(
-        self, *, duplicates: tuple[int, int] = (0, 0), conflicts: tuple[int, int] = (0, 0)
+        self,
+        *,
+        duplicates: tuple[int, int] = (0, 0),
+        conflicts: tuple[int, int] = (0, 0),
+        undated: int = 0,
     ) -> FileStats:
         """The record once the ledger merge took (rows, fen) of repeats and of conflicts
-        with the store out of this file's accepted lines; conflicts are quarantined."""
+        out of this file's accepted lines (conflicts are quarantined); `undated` of the
+        lines it took had no paid date."""
         (dup_rows, dup_fen), (bad_rows, bad_fen) = duplicates, conflicts
         by_reason = dict(self.quarantined_by_reason)
         if bad_rows:
@@ -80,6 +85,7 @@ class FileStats:
             rows_quarantined=self.rows_quarantined + bad_rows,
             money_quarantined_fen=self.money_quarantined_fen + bad_fen,
             quarantined_by_reason=dict(sorted(by_reason.items())),
+            rows_without_paid_date=self.rows_without_paid_date - undated,
         )
 
     def as_json(self) -> dict[str, Any]:

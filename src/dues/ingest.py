@@ -358,15 +358,31 @@ def _totals_check(totals_fen: int | None, read_fen: int) -> str:
     return "ok" if totals_fen == read_fen else "mismatch"
 
 
-def read_input(path: Path, kind: Kind | None = None) -> InputResult:
-    """Read, type and validate one input file. Raises InputError naming the file."""
+def read_input(path: Path, kind: Kind | None = None, *, judge_repeats: bool = True) -> InputResult:
+    """Read, type and validate one input file. Raises InputError naming the file.
+
+    With `judge_repeats` (`dues validate`), repeats are judged within the file. A run
+    judges them once over all its files and the store (`dues.ledger`), so it reads
+    with `judge_repeats=False`: every valid line is accepted, and a line whose key
+    repeats within the file carries its bureau cells in a `raw` column, for the
+    quarantine should it turn out a conflict.
+    """
     try:
-        return _read_input(path, kind)
+        return _read_input(path, kind, judge_repeats)
     except InputError as exc:
         raise InputError(f"{path.name}: {exc}") from exc
 
 
-def _read_input(path: Path, kind: Kind | None) -> InputResult:
+def _raw_of_repeated_keys(good: pl.DataFrame, spec: InputSpec, key: list[str]) -> pl.Series:
+    """The raw cells (JSON) of the lines whose key repeats in the file, null elsewhere."""
+    raw = pl.repeat(None, good.height, dtype=pl.String, eager=True).alias("raw")
+    where = good.select(pl.struct(key).is_duplicated()).to_series().arg_true()
+    if where.is_empty():
+        return raw
+    return raw.scatter(where, good[where].select(_raw_json(spec)).to_series())
+
+
+def _read_input(path: Path, kind: Kind | None, judge_repeats: bool) -> InputResult:
     grid = read_grid(path)
     header = find_header(grid, kind)
     spec = input_spec(header.kind)
@@ -401,8 +417,15 @@ def _read_input(path: Path, kind: Kind | None) -> InputResult:
     bad_rows = candidates.filter(failed).hstack(pandera_bad.select("column", "reason"))
     good = candidates.filter(~failed)
 
-    judged = repeats.split_repeats(good, repeats.RECORDS[header.kind])
-    kept, dups, conflicts = judged.new, judged.duplicates, judged.conflicts
+    record = repeats.RECORDS[header.kind]
+    if judge_repeats:
+        judged = repeats.split_repeats(good, record)
+        kept, dups, conflicts = judged.new, judged.duplicates, judged.conflicts
+        carried: list[str] = []
+    else:
+        kept, dups, conflicts = good, good.clear(), good.clear()
+        kept = kept.with_columns(_raw_of_repeated_keys(good, spec, list(record.key)))
+        carried = ["raw"]
 
     quarantine = pl.concat(
         [
@@ -432,7 +455,7 @@ def _read_input(path: Path, kind: Kind | None) -> InputResult:
             ),
         ]
     ).sort("source_row")
-    accepted = kept.select(*targets, "source_file", "source_row")
+    accepted = kept.select(*targets, "source_file", "source_row", *carried)
     stats = FileStats(
         file=path.name,
         kind=header.kind,

@@ -33,7 +33,10 @@ def read_inputs(request: RunRequest) -> list[tuple[Kind, InputResult]]:
 
 def _read(path: Path, kind: Kind) -> InputResult:
     try:
-        return read_input(path, kind)
+        # Lines are judged for repeats once, over all files and the store, by the merge
+        # (SPEC §3: against the line kept for the key, wherever it is); the registry is
+        # never stored line by line, so it is judged within its file.
+        return read_input(path, kind, judge_repeats=kind == "registry")
     except InputError as exc:
         raise RunError(str(exc)) from exc
 

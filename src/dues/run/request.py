@@ -82,9 +82,11 @@ def preflight(request: RunRequest) -> RunContext:
         raise RunError(
             f"--as-of {request.as_of} is before the period {request.period} begins ({begins})"
         )
-    for path in (request.registry, *request.collections, *request.allocations):
+    inputs = (request.registry, *request.collections, *request.allocations)
+    for path in inputs:
         if not path.is_file():
             raise RunError(f"{path}: no such file")
+    _check_names(inputs)
     _check_writable(request.out)
     try:
         policy = load_policy(request.config)
@@ -103,6 +105,19 @@ def preflight(request: RunRequest) -> RunContext:
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         work=work,
     )
+
+
+def _check_names(inputs: tuple[Path, ...]) -> None:
+    """Every line, quarantine row and conservation record names its file without its
+    folder (SPEC §3: file and row), so two inputs of one name would be one file."""
+    seen: dict[str, Path] = {}
+    for path in inputs:
+        other = seen.setdefault(path.name, path)
+        if other != path:
+            raise RunError(
+                f"two input files are named {path.name} ({other} and {path}); "
+                "rename one, or give the same file once"
+            )
 
 
 def _check_writable(out: Path) -> None:

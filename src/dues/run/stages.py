@@ -25,6 +25,7 @@ from dues.report.staged import write_staged_workbook
 from dues.run.commit import commit
 from dues.run.inputs import read_inputs
 from dues.run.manifest import RunSummary, write_manifest
+from dues.run.merge import RAW, after_merge, conflicts_to_quarantine, without_raw
 from dues.run.publish import discard, publish
 from dues.run.request import RunContext, RunError, RunRequest, preflight
 from dues.run.workfolder import read_stats, write_stats
@@ -68,54 +69,24 @@ def merge(ctx: RunContext) -> None:
     }
     for lines, result in merges.items():
         # The ledger after this run is stored + new; the store takes new only.
-        write_parquet(result.new, work.new(lines))
+        write_parquet(without_raw(result.new), work.new(lines))
         write_parquet(stored[lines], work.stored(lines))
     conflicts = [
-        _conflicts_to_quarantine(merges["receipts"].conflicts, "receipt_no"),
-        _conflicts_to_quarantine(merges["allocations"].conflicts, "voucher_no"),
+        conflicts_to_quarantine(merges["receipts"].conflicts, "receipt_no"),
+        conflicts_to_quarantine(merges["allocations"].conflicts, "voucher_no"),
     ]
     quarantine = pl.concat([pl.read_parquet(work.ingest_quarantine), *conflicts])
     write_parquet(quarantine.sort("source_file", "source_row"), work.quarantine)
-    # Per-file conservation now counts repeats and conflicts found against the store.
-    duplicates = _per_file(*(m.duplicates for m in merges.values()))
-    clashes = _per_file(*(m.conflicts for m in merges.values()))
-    stats = [
-        s.after_merge(
-            duplicates=duplicates.get(s.file, (0, 0)), conflicts=clashes.get(s.file, (0, 0))
-        )
-        for s in read_stats(work.ingest_stats)
-    ]
-    write_stats(stats, work.stats)
+    write_stats(after_merge(read_stats(work.ingest_stats), list(merges.values())), work.stats)
 
 
 def _incoming(ctx: RunContext, lines: str, stored: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    like = stored[lines]
+    """This run's lines of `kind`, typed as the store's, with ingest's `raw` cells."""
+    like = stored[lines].with_columns(pl.lit(None, pl.String).alias(RAW))
     path = ctx.work.incoming(lines)
     if not path.exists():
         return like.clear()
     return pl.read_parquet(path).select(like.columns).cast(like.schema)
-
-
-def _conflicts_to_quarantine(frame: pl.DataFrame, key: str) -> pl.DataFrame:
-    content = [c for c in frame.columns if c not in ("source_file", "source_row")]
-    return frame.select(
-        "source_file",
-        "source_row",
-        column=pl.lit(key),
-        reason=pl.lit("conflicting_duplicate"),
-        raw=pl.struct(pl.col(content).cast(pl.String)).struct.json_encode(),
-    )
-
-
-def _per_file(*frames: pl.DataFrame) -> dict[str, tuple[int, int]]:
-    """(rows, fen) per source file of the lines the ledger merge took out of `accepted`."""
-    out: dict[str, tuple[int, int]] = {}
-    for frame in frames:
-        grouped = frame.group_by("source_file").agg(pl.len(), pl.col("amount_fen").sum())
-        for name, rows, fen in grouped.iter_rows():
-            r, f = out.get(name, (0, 0))
-            out[name] = (r + int(rows), f + int(fen or 0))
-    return out
 
 
 def reconcile(ctx: RunContext) -> None:
