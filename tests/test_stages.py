@@ -16,6 +16,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
+import sqlalchemy as sa
 
 from dues.outputs import NAMES
 from dues.run import STAGES, RunError, RunRequest, RunSummary, discard, preflight, run_period
@@ -114,6 +115,18 @@ def test_lines_without_a_paid_date_are_counted_as_the_merge_leaves_them(tmp_path
         request(tmp_path, "2026-09", csv(tmp_path, "t9.csv", *lines, paid_date=False))
     )
     assert first.files[1]["rows_without_paid_date"] == 2
+    # The same record in the store and in the workbook's 运行信息.
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.text("SELECT rows_without_paid_date FROM input_files WHERE file_name = 't9.csv'")
+        ).scalar_one()
+    engine.dispose()
+    assert stored == 2
+    rows = list(openpyxl.load_workbook(first.report)["运行信息"].iter_rows(values_only=True))
+    header = next(r for r in rows if r[0] == "文件")
+    record = dict(zip(header, next(r for r in rows if r[0] == "t9.csv"), strict=False))
+    assert record["无入库日期行数"] == 2
     resent = run_period(
         request(tmp_path, "2026-10", csv(tmp_path, "t10.csv", *lines, paid_date=False))
     )

@@ -116,6 +116,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "money_duplicate_fen": ("重复金额(元)", "Money in duplicates (yuan)"),
     "rows_conserved": ("行数守恒", "Rows conserved"),
     "money_conserved": ("金额守恒", "Money conserved"),
+    "rows_without_paid_date": ("无入库日期行数", "Lines without paid date"),
     "totals_check": ("合计行核对", "Totals-row check"),
     "totals_fen": ("合计行金额(元)", "Totals row (yuan)"),
     # run.json totals (运行信息) not named like a column above

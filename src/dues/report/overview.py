@@ -202,10 +202,10 @@ _RUN_FIELDS = ("run_id", "period", "as_of", "start_period", "started_at", "finis
 _INPUT_FIELDS = ("file", "kind", "sha256", "rows_read", "rows_accepted", "rows_quarantined",
                  "rows_duplicate", "rows_conserved", "money_read_fen", "money_accepted_fen",
                  "money_quarantined_fen", "money_duplicate_fen", "money_conserved", "encoding",
-                 "header_row", "totals_fen", "totals_check")  # fmt: skip
+                 "header_row", "totals_fen", "totals_check", "rows_without_paid_date")  # fmt: skip
 # Shown only when some input record carries them.
 _OPTIONAL_INPUT_FIELDS = frozenset(("money_duplicate_fen", "encoding", "header_row", "totals_fen",
-                                    "totals_check"))  # fmt: skip
+                                    "totals_check", "rows_without_paid_date"))  # fmt: skip
 
 
 def _as_text(value: Any) -> str | None:

@@ -93,6 +93,7 @@ input_files = sa.Table(
     _int("money_accepted_fen"),
     _int("money_quarantined_fen"),
     _int("money_duplicate_fen"),
+    sa.Column("rows_without_paid_date", sa.BigInteger(), nullable=False, server_default="0"),
 )
 
 registry_snapshots = sa.Table(
