@@ -14,6 +14,7 @@ from prefect import Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from dues.report.labels import Lang
 from dues.run import STAGES, RunContext, RunRequest, RunSummary, check_period, discard, preflight
 from dues.run import summarize as summarize_run
 from dues.settings import Settings
@@ -56,7 +57,7 @@ def monthly_reconciliation(
     db: str | None = None,
     config: str | None = None,
     as_of: date | None = None,
-    lang: str = "zh",
+    lang: Lang = "zh",
 ) -> RunSummary:
     """Ingest, validate, reconcile, persist and report one period (SPEC §5)."""
     request = RunRequest(

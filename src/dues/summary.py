@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from dues.outputs import output_path
+
 if TYPE_CHECKING:
     from dues.run import RunSummary
 
@@ -30,7 +32,7 @@ def _ratio(part: int, whole: int) -> float | None:
 
 def channel_rates(out_dir: Path) -> list[dict[str, Any]]:
     """Expected vs collected per channel over the due months of the run's calendar year."""
-    ind = pl.read_parquet(out_dir / "indicators.parquet").filter(pl.col("level") == "county")
+    ind = pl.read_parquet(output_path(out_dir, "indicators")).filter(pl.col("level") == "county")
     if ind.is_empty():
         return []
     row = ind.row(0, named=True)
@@ -47,7 +49,7 @@ def channel_rates(out_dir: Path) -> list[dict[str, Any]]:
 
 def jurisdiction_rates(out_dir: Path) -> list[dict[str, Any]]:
     """到位率 per jurisdiction, for the Prefect table artifact."""
-    ind = pl.read_parquet(out_dir / "indicators.parquet")
+    ind = pl.read_parquet(output_path(out_dir, "indicators"))
     rows = []
     for r in ind.iter_rows(named=True):
         rows.append(

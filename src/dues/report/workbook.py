@@ -24,7 +24,7 @@ import polars as pl
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
-from dues.files import file_mode
+from dues.files import atomic_path
 from dues.report.labels import TABLE_COLUMNS, Lang, text
 from dues.report.overview import write_overview, write_run_info
 from dues.report.sheetdata import PendingRows
@@ -163,11 +163,13 @@ def write_report(
     wb.properties.title = f"{text('title', lang)} {run_info.get('period') or ''}".rstrip()
     wb.properties.created = created
     wb.properties.modified = modified
-    tmp: Path | None = None
     try:
         # Beside the target (the run's staging folder): the rows can take a gigabyte at
         # province scale, and the run's own clean-up removes them if this process is killed.
-        with tempfile.TemporaryDirectory(dir=path.parent, prefix=".rows-") as rows_dir:
+        with (
+            tempfile.TemporaryDirectory(dir=path.parent, prefix=".rows-") as rows_dir,
+            atomic_path(path) as tmp,
+        ):
             pending = PendingRows(Path(rows_dir))
             write_overview(wb, tables, run_info, lang)
             for key in DETAIL_TABLES:
@@ -179,18 +181,7 @@ def write_report(
                 for n, ws in enumerate(wb.worksheets, 1)
                 if ws.title in pending.files
             }
-            # The temp file sits beside the target so os.replace stays on one file system.
-            fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            os.close(fd)
-            tmp = Path(name)
             ExcelWriter(wb, _StableZip(tmp, modified, parts)).save()
-        with tmp.open("r+b") as fh:
-            os.fsync(fh.fileno())
-        tmp.chmod(file_mode())  # mkstemp's 0600 would hide the report from its readers
-        os.replace(tmp, path)
-        tmp = None
     except BaseException:
         _discard(wb)
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
         raise

@@ -18,7 +18,7 @@ import polars as pl
 import dues
 from dues.conservation import FileStats
 from dues.files import write_text
-from dues.outputs import NAMES
+from dues.outputs import NAMES, REPORT
 from dues.report.staged import detail_note
 from dues.run.request import RunContext, RunError
 from dues.store.engine import masked
@@ -56,7 +56,7 @@ class RunSummary:
             run_id=info["run_id"],
             period=info["period"],
             out_dir=out_dir,
-            report=out_dir / "report.xlsx",
+            report=out_dir / REPORT,
             totals=totals,
             files=info["inputs"],
             start_period=info["start_period"],
@@ -123,12 +123,11 @@ def run_info(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
     return info
 
 
-def write_manifest(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
-    """Check conservation once more and write run.json into staging; return its content."""
+def write_manifest(ctx: RunContext, inputs: list[FileStats]) -> None:
+    """Check conservation once more and write run.json into staging."""
     for record in inputs:
         if not record.conserved:
             raise RunError(f"{record.file}: conservation does not hold; nothing was written")
     info = run_info(ctx, inputs)
     text = json.dumps(info, ensure_ascii=False, indent=1, sort_keys=True)
     write_text(text, ctx.work.run_json)
-    return info

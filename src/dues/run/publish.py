@@ -18,7 +18,7 @@ def publish(ctx: RunContext) -> None:
     """Replace OUT/<period>/ by the staged folder: rename the old away, rename the new in."""
     final = ctx.final
     if final.exists():
-        os.replace(final, ctx.work.root / "previous")
+        os.replace(final, ctx.work.previous)
     os.replace(ctx.work.staging, final)
 
 

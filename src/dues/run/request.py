@@ -17,8 +17,9 @@ from pathlib import Path
 from dues.periods import check_period as _check_period
 from dues.periods import first_day, last_day, parse_period
 from dues.policy import Policy, load_policy, policy_hash
+from dues.report.labels import Lang
 from dues.run.workfolder import WorkFolder
-from dues.store.engine import default_url
+from dues.settings import Settings
 
 
 class RunError(Exception):
@@ -34,10 +35,10 @@ class RunRequest:
     collections: tuple[Path, ...]
     allocations: tuple[Path, ...] = ()
     out: Path = Path("out")
-    db: str = field(default_factory=default_url)
+    db: str = field(default_factory=lambda: Settings().database_url)
     config: Path | None = None
     as_of: date | None = None
-    lang: str = "zh"
+    lang: Lang = "zh"
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,13 @@ class RunContext:
     run_id: str
     request: RunRequest
     policy: Policy
-    config_hash: str
     started_at: str  # ISO, UTC
     work: WorkFolder
+
+    @property
+    def config_hash(self) -> str:
+        """The hash of the policy this run applies (run.json, the `runs` table)."""
+        return policy_hash(self.policy)
 
     @property
     def period(self) -> str:
@@ -77,6 +82,8 @@ def check_period(period: str) -> str:
 def preflight(request: RunRequest) -> RunContext:
     """Refuse a bad request before any file is read; load the policy; create the work folder."""
     check_period(request.period)
+    if request.lang not in ("zh", "en"):
+        raise RunError(f"--lang must be zh or en, not {request.lang!r}")
     begins = first_day(parse_period(request.period))
     if request.as_of is not None and request.as_of < begins:
         raise RunError(
@@ -95,13 +102,12 @@ def preflight(request: RunRequest) -> RunContext:
             f"config {request.config or 'config/policy.toml'}: {_one_line(exc)}"
         ) from exc
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
-    work = WorkFolder(request.out / ".work" / run_id)
+    work = WorkFolder.of_run(request.out, run_id)
     work.root.mkdir(parents=True)
     return RunContext(
         run_id=run_id,
         request=request,
         policy=policy,
-        config_hash=policy_hash(policy),
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         work=work,
     )

@@ -18,7 +18,7 @@ import polars as pl
 
 from dues import ledger
 from dues.files import write_parquet, write_text
-from dues.outputs import empty_quarantine
+from dues.outputs import RUN_JSON, empty_quarantine
 from dues.reconcile import reconcile as apply_rules
 from dues.report.job import WorkbookJob, WorkbookJobError
 from dues.report.staged import write_staged_workbook
@@ -145,7 +145,7 @@ def report_and_commit(ctx: RunContext) -> None:
         if job.peak_rss_mb is not None:
             timings["workbook_peak_rss_mb"] = job.peak_rss_mb
     else:
-        write_staged_workbook(work.staging, ctx.request.lang, info)  # type: ignore[arg-type]
+        write_staged_workbook(work.staging, ctx.request.lang, info)
         timings["workbook"] = round(time.perf_counter() - start, 3)
         commit(ctx, info, inputs)
     timings["report_and_commit"] = round(time.perf_counter() - start, 3)
@@ -173,7 +173,7 @@ STAGES: tuple[Stage, ...] = (
 
 def summarize(ctx: RunContext) -> RunSummary:
     """What the published run says of itself: run.json's figures and the stages' timings."""
-    info = json.loads((ctx.final / "run.json").read_text(encoding="utf-8"))
+    info = json.loads((ctx.final / RUN_JSON).read_text(encoding="utf-8"))
     timings = json.loads(ctx.work.timings.read_text(encoding="utf-8"))
     return RunSummary.of(info, ctx.final, timings)
 

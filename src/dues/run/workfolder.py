@@ -27,6 +27,11 @@ from dues.outputs import RUN_JSON, output_path
 class WorkFolder:
     root: Path
 
+    @classmethod
+    def of_run(cls, out: Path, run_id: str) -> WorkFolder:
+        """The work folder of run `run_id` writing to OUT: `OUT/.work/<run id>/`."""
+        return cls(out / ".work" / run_id)
+
     # ---- ingest/: each input file read, typed and validated ----
     @property
     def registry(self) -> Path:
@@ -83,6 +88,11 @@ class WorkFolder:
     @property
     def run_json(self) -> Path:
         return self.staging / RUN_JSON
+
+    @property
+    def previous(self) -> Path:
+        """Where publish moves the OUT/<period>/ this run replaces (removed with the folder)."""
+        return self.root / "previous"
 
     @property
     def timings(self) -> Path:
