@@ -139,8 +139,10 @@ def _typed(col: ColumnSpec, raw: pl.Expr) -> pl.Expr:
             return normalize.date_value(raw)
         case "uscc":
             return normalize.clean_text(uscc.normalized(raw))
-        case "item_code":
-            # An unknown code is kept as text so pandera's check names it `bad_enum`.
+        case "implied_by:item_code":
+            # The item read from 征收品目代码 (the only column that implies another, see
+            # schemas/inputs.toml). An unknown code is kept as text so pandera's check
+            # names it `bad_enum`.
             by_code = {code: item for item, code in _item_codes().items()}
             code = normalize.code_text(raw)
             return pl.coalesce(code.replace_strict(by_code, default=None), code)
@@ -328,7 +330,7 @@ def _source(header: _Header, col: ColumnSpec) -> tuple[str | None, ColumnSpec]:
     if own is None and col.implied_by is not None:
         implying = _grid_col(header, col.implied_by)
         if implying is not None:
-            return implying, replace(col, type=col.implied_by)
+            return implying, replace(col, type=f"implied_by:{col.implied_by}")
     return own, col
 
 
