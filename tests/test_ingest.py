@@ -239,11 +239,26 @@ def test_missing_column_message_names_column_and_what_was_found(tmp_path: Path) 
     assert "amount (实缴金额" in text and "found: 电子税票号码" in text
 
 
-def test_a_workbook_that_is_not_one_fails_clearly(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b"not a workbook",
+            r"fake\.xlsx: the file is not an Excel workbook \(though named \.xlsx\)",
+        ),
+        (b"%PDF-1.7", r"fake\.xlsx: the file is a PDF, not an Excel workbook"),
+        (b"PK\x03\x04 a zip, but no workbook", r"fake\.xlsx: cannot read as a workbook \(damaged"),
+        (b"", r"fake\.xlsx: the file is empty"),
+    ],
+)
+def test_a_workbook_that_is_not_one_fails_clearly_in_one_line(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
     path = tmp_path / "fake.xlsx"
-    path.write_text("not a workbook")
-    with pytest.raises(InputError, match=r"fake\.xlsx: cannot read as a workbook"):
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as err:
         read_input(path)
+    assert "\n" not in str(err.value)
 
 
 # ---- conservation for any mix of rows ------------------------------------------------

@@ -56,6 +56,10 @@ def _read_csv_cells(data: bytes) -> tuple[pl.DataFrame, str]:
     """Cells and encoding: a BOM says UTF-8; else strict UTF-8 (polars checks every
     field as it parses, which saves decoding a large file twice); else GB18030, a
     superset of GBK."""
+    head = data[: 1 << 16]
+    if b"\r" in head and b"\n" not in head:
+        # Bare CR line ends (Excel for Mac, SPEC §3): polars splits records on LF only.
+        data = data.replace(b"\r", b"\n")
     if data.startswith(_BOM):
         return _parse_csv(data[len(_BOM) :]), "utf-8-sig"
     try:
@@ -155,6 +159,25 @@ def _first_used_row_xls(path: Path) -> int:
     return 1
 
 
+# What a workbook's first bytes are: xlsx is a zip, xls an OLE compound file.
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+
+
+def _not_a_workbook(path: Path, error: Exception) -> str:
+    """One line a clerk can act on, instead of the Excel reader's own jargon."""
+    with path.open("rb") as fh:
+        head = fh.read(512)
+    if not head:
+        return "the file is empty"
+    if not head.startswith(_WORKBOOK_MAGIC):
+        what = (
+            "a PDF, not an Excel workbook" if head.startswith(b"%PDF") else "not an Excel workbook"
+        )
+        return f"the file is {what} (though named {path.suffix}); export it as .xlsx or .csv"
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return f"cannot read as a workbook (damaged or protected?): {first}"
+
+
 def _read_workbook(path: Path) -> Grid:
     try:
         cells = pl.read_excel(
@@ -166,7 +189,7 @@ def _read_workbook(path: Path) -> Grid:
             drop_empty_rows=False,
         )
     except Exception as exc:  # fastexcel raises its own types for every failure
-        raise InputError(f"cannot read as a workbook: {exc}") from exc
+        raise InputError(_not_a_workbook(path, exc)) from exc
     if cells.height == 0:
         raise InputError("the first sheet is empty")
     cells = cells.rename({c: f"c{i}" for i, c in enumerate(cells.columns)}).cast(pl.String)
