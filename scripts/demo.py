@@ -1,7 +1,8 @@
-"""`make demo`: a sample county, four monthly runs through the Prefect flow, a summary.
+"""`make demo`: a sample county, four monthly runs as `dues run` makes them, a summary.
 
 Runs on embedded defaults: generated sample data, an SQLite file under the demo
-folder and Prefect's local mode (no server to start).
+folder and local mode (the stages in this process, no Prefect server); with
+PREFECT_API_URL set, the runs go through the Prefect flow and show in its UI.
 """
 
 from __future__ import annotations
@@ -32,19 +33,22 @@ def main() -> None:
     manifest = generate_county(inputs, periods=PERIODS, units=args.units)
     console.print(f"sample county: {args.units} units, files in {inputs}")
 
-    from flows.monthly import monthly_reconciliation
+    from dues.cli import execute
+    from dues.run import RunRequest
 
     db = f"sqlite:///{(args.out / 'dues.db').resolve()}"
     summary = None
     for period in PERIODS:
         files = manifest.periods[period]
-        summary = monthly_reconciliation(
-            period=period,
-            registry=str(inputs / manifest.registry),
-            collections=[str(inputs / f) for f in files.collections],
-            allocations=[str(inputs / f) for f in files.allocations],
-            out=str(args.out / "out"),
-            db=db,
+        summary = execute(
+            RunRequest(
+                period=period,
+                registry=inputs / manifest.registry,
+                collections=tuple(inputs / f for f in files.collections),
+                allocations=tuple(inputs / f for f in files.allocations),
+                out=args.out / "out",
+                db=db,
+            )
         )
         console.print(
             f"{period}: {summary.quarantined} rows quarantined, "

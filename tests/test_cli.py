@@ -84,3 +84,46 @@ def test_validate_names_the_file_it_cannot_read(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["validate", str(fake), "--out", str(tmp_path / "v")])
     assert result.exit_code == 2
     assert "代收.xlsx" in result.output
+
+
+@pytest.mark.usefixtures("county")
+def test_without_a_prefect_server_a_run_happens_in_this_process_without_prefect(
+    tmp_path: Path,
+) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    inputs = COUNTY / "inputs"
+    script = (
+        "import sys\n"
+        "from dues.cli import main\n"
+        "sys.argv = ['dues', 'run', '--period', '2026-07', '--registry', sys.argv[1],\n"
+        "            '--collections', sys.argv[2], '--allocations', sys.argv[3]]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    assert not exit.code, exit.code\n"
+        "assert 'prefect' not in sys.modules, 'local mode imported Prefect'\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(inputs / "registry.xlsx"),
+         str(inputs / "collections_2026-07.xlsx"), str(inputs / "allocations_2026-07.csv")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "report: out/2026-07/report.xlsx" in done.stdout
+    history = CliRunner().invoke(
+        app, ["runs", "--json", "--db", f"sqlite:///{tmp_path / 'var' / 'dues.db'}"]
+    )
+    assert history.exit_code == 0, history.output
+    (run,) = [json.loads(line) for line in history.output.splitlines()]
+    assert (run["period"], run["status"], run["inputs"], run["stale"]) == (
+        "2026-07",
+        "completed",
+        3,
+        False,
+    )
+    assert run["arrears_fen"] == 7_301_029  # the example county's July (SPEC §4 rule 8)

@@ -14,7 +14,7 @@ from dues.readers import InputError
 from dues.summary import yuan
 
 if TYPE_CHECKING:
-    from dues.run import RunSummary
+    from dues.run import RunRequest, RunSummary
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -116,7 +116,7 @@ def check_prefect_api() -> None:
 
     url = os.environ.get("PREFECT_API_URL")
     if not url:
-        return  # Prefect's local mode: a temporary server inside this process
+        return  # local mode: nothing to reach
     import httpx
 
     try:
@@ -157,7 +157,7 @@ def run(
     lang: Annotated[str, typer.Option(help="Workbook language: zh or en.")] = "zh",
 ) -> None:
     """Reconcile one period: ingest, validate, apply the rules, store and report."""
-    from dues.run import RunError, check_period
+    from dues.run import RunError, RunRequest, check_period
     from dues.settings import Settings
     from dues.store import StoreError
 
@@ -167,26 +167,98 @@ def run(
         raise fail(str(exc)) from exc
     if lang not in ("zh", "en"):
         raise fail(f"--lang must be zh or en, not {lang!r}")
-    as_of_date = _parse_as_of(as_of)
     settings = Settings()
-    check_prefect_api()
-    from flows.monthly import monthly_reconciliation
-
+    chosen_config = config or settings.config
+    request = RunRequest(
+        period=period,
+        registry=registry,
+        collections=tuple(collections),
+        allocations=tuple(allocations or ()),
+        out=out,
+        db=db or settings.database_url,
+        config=chosen_config,
+        as_of=_parse_as_of(as_of),
+        lang="en" if lang == "en" else "zh",  # checked above; this spells it for mypy
+    )
     try:
-        summary = monthly_reconciliation(
-            period=period,
-            registry=str(registry),
-            collections=[str(p) for p in collections],
-            allocations=[str(p) for p in allocations or []],
-            out=str(out),
-            db=db or settings.database_url,
-            config=str(config or settings.config) if (config or settings.config) else None,
-            as_of=as_of_date,
-            lang="en" if lang == "en" else "zh",  # checked above; this spells it for mypy
-        )
+        summary = execute(request)
     except (RunError, StoreError, InputError) as exc:
         raise fail(str(exc)) from exc
     print_summary(summary)
+
+
+def execute(request: RunRequest) -> RunSummary:
+    """Run `request` in this process (local mode), or through Prefect when a server is named.
+
+    Without PREFECT_API_URL the stages run here, as `dues.run.run_period`, and the run's
+    history is the ledger's own `runs` table (`dues runs`): Prefect's throwaway server
+    would cost more than a county's whole run. With it, the `monthly-reconciliation`
+    flow runs the same stages as tasks, and the run shows in Prefect's UI.
+    """
+    import os
+
+    if not os.environ.get("PREFECT_API_URL"):
+        from dues.run import run_period
+
+        return run_period(request)
+    check_prefect_api()
+    from flows.monthly import monthly_reconciliation
+
+    return monthly_reconciliation(
+        period=request.period,
+        registry=str(request.registry),
+        collections=[str(p) for p in request.collections],
+        allocations=[str(p) for p in request.allocations],
+        out=str(request.out),
+        db=request.db,
+        config=str(request.config) if request.config else None,
+        as_of=request.as_of,
+        lang=request.lang,
+    )
+
+
+@app.command()
+def runs(
+    db: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help=DB_HELP),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per run.")] = False,
+) -> None:
+    """The run history of the ledger: period, status, times, inputs, totals; stale marked."""
+    import json
+
+    from dues.history import run_history
+    from dues.settings import Settings
+    from dues.store import StoreError, open_store
+
+    try:
+        with open_store(db or Settings().database_url) as store:
+            history = run_history(store.list_runs(), store.list_input_files())
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
+    if as_json:
+        for row in history.iter_rows(named=True):
+            typer.echo(json.dumps(row, ensure_ascii=False, default=str))
+        return
+    table = Table(title=f"dues runs — {len(history)} in the ledger")
+    for name in ("period", "status", "started (UTC)", "inputs", "expected", "paid", "arrears",
+                 "quarantined"):  # fmt: skip
+        table.add_column(name, justify="left" if name in ("period", "status") else "right")
+    for r in history.iter_rows(named=True):
+        table.add_row(
+            r["period"],
+            r["status"] + (" · [bold yellow]stale[/]" if r["stale"] else ""),
+            f"{r['started_at']:%m-%d %H:%M}",
+            str(r["inputs"]),
+            yuan(r["expected_fen"]),
+            yuan(r["paid_fen"]),
+            yuan(r["arrears_fen"]),
+            "—" if r["quarantined_rows"] is None else str(r["quarantined_rows"]),
+        )
+    if history["stale"].any():
+        table.caption = "stale: an earlier month was run after it; run it again"
+    console.print(table)
 
 
 @app.command()

@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import dues
@@ -47,6 +48,7 @@ class WorkbookJob:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={**os.environ, "PYTHONPATH": path},
+            preexec_fn=partial(_die_with_parent, os.getpid()) if sys.platform == "linux" else None,
         )
 
     def wait(self) -> None:
@@ -75,6 +77,22 @@ class WorkbookJob:
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.communicate()
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the child, before exec: the kernel kills it when the run's process dies.
+
+    A run killed by any signal (SIGKILL included: no handler of the parent's runs)
+    must leave no process behind writing into a folder nobody will publish. Linux's
+    prctl(PR_SET_PDEATHSIG) is the one way; no maintained library wraps just this.
+    """
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the run died before the line above: follow it now
+        os._exit(1)
 
 
 def _peak_rss_mb() -> float | None:

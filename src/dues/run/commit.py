@@ -32,6 +32,7 @@ def run_record(info: dict[str, Any]) -> RunRecord:
         finished_at=datetime.fromisoformat(info["finished_at"]),
         code_version=info["code_version"],
         config_hash=info["config_hash"],
+        totals=info["totals"],
     )
 
 

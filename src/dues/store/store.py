@@ -21,9 +21,10 @@ a re-run of P drops them, Q's results are stale and Q should be re-run too.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -59,6 +60,7 @@ class RunRecord:
     finished_at: datetime  # timezone-aware
     code_version: str
     config_hash: str
+    totals: Mapping[str, int] = field(default_factory=dict)  # run.json's
 
 
 _RUNS_SCHEMA = t.frame_schema(t.runs, with_store_owned=True)
@@ -146,6 +148,14 @@ class Store:
         with self._transaction("cannot list runs") as conn:
             rows = [_utc_row(row._asdict()) for row in conn.execute(query)]
         return pl.DataFrame(rows, schema=_RUNS_SCHEMA, orient="row")
+
+    def list_input_files(self) -> pl.DataFrame:
+        """Every run's input files with their conservation counts, by run and file name."""
+        table = t.input_files
+        query = sa.select(*table.columns).order_by(table.c.run_id, table.c.file_name)
+        with self._transaction("cannot list input files") as conn:
+            rows = [row._asdict() for row in conn.execute(query)]
+        return pl.DataFrame(rows, schema=t.frame_schema(table, with_store_owned=True), orient="row")
 
     def row_counts(self) -> dict[str, int]:
         """Rows per ledger table: a cheap health check, and what tests assert on."""
@@ -282,6 +292,7 @@ def _input_file_row(run: RunRecord, stats: FileStats) -> dict[str, Any]:
 
 def _run_row(run: RunRecord) -> dict[str, Any]:
     row = asdict(run)
+    row["totals"] = json.dumps(dict(run.totals), sort_keys=True)
     # SQLite keeps no offset, so every timestamp is stored in UTC.
     row["started_at"] = run.started_at.astimezone(UTC)
     row["finished_at"] = run.finished_at.astimezone(UTC)

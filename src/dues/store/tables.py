@@ -74,6 +74,8 @@ runs = sa.Table(
     # Kept for the audit trail: a re-run of a period replaces the data of the
     # earlier run but leaves its row here, pointing at its successor.
     sa.Column("superseded_by", sa.String(), sa.ForeignKey("runs.run_id"), nullable=True),
+    # run.json's totals as JSON (money in fen, counts), for `dues runs`.
+    sa.Column("totals", sa.Text(), nullable=True),
     sa.CheckConstraint(f"status IN {RUN_STATUSES!r}", name="status"),
     sa.Index(None, "period"),
 )
