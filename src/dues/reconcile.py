@@ -36,9 +36,9 @@ from dues.arrears import arrears
 from dues.checks import assert_columns, assert_unique
 from dues.drive import founding_drive, prep_returns
 from dues.indicators import indicators
-from dues.periods import first_day, format_period, last_day, month_index, parse_period
+from dues.periods import first_day, format_period, last_day, parse_period
 from dues.policy import Policy
-from dues.unit_months import reconciliation
+from dues.unit_months import reconciliation_of_sums, unit_month_sums
 
 REGISTRY_COLUMNS = (
     "uscc",
@@ -126,33 +126,23 @@ class Outputs:
         }
 
 
-def start_month(receipts: pl.DataFrame, allocations: pl.DataFrame, policy: Policy, end: int) -> int:
+def start_month(sums: pl.DataFrame, policy: Policy, end: int) -> int:
     """Configured start_period, else the earliest month any stored record is attributed to.
 
-    Receipts of units outside the registry count too (SPEC §4). With no records at
-    all the run period itself is the start.
+    Receipts of units outside the registry count too (SPEC §4): `sums` holds every
+    unit's. With no records at all the run period itself is the start.
     """
     if policy.start_period is not None:
         return parse_period(policy.start_period)
-    starts = pl.concat(
-        [receipts.select("period_start"), allocations.select("period_start")],
-        how="vertical_relaxed",
-    ).select(month_index(pl.col("period_start")).min())
-    earliest = starts.item()
+    earliest = sums.select(pl.col("month").min()).item()
     return end if earliest is None else int(earliest)
 
 
-def _validate(registry: pl.DataFrame, receipts: pl.DataFrame, allocations: pl.DataFrame) -> None:
+def _validate_registry(registry: pl.DataFrame) -> None:
     if registry.height == 0:
         raise ValueError("registry is empty: nothing to reconcile")
     assert_columns(registry, REGISTRY_COLUMNS, "registry")
-    assert_columns(receipts, RECEIPT_COLUMNS, "receipts")
-    assert_columns(allocations, ALLOCATION_COLUMNS, "allocations")
     assert_unique(registry, ["uscc"], "registry")
-    assert_unique(
-        receipts, ["receipt_no", "line_no"], "receipts (deduplicate with dues.ledger first)"
-    )
-    assert_unique(allocations, ["voucher_no"], "allocations (deduplicate with dues.ledger first)")
     unfounded = registry.filter(
         (pl.col("union_kind") != "none") & pl.col("union_founded").is_null()
     )
@@ -161,6 +151,15 @@ def _validate(registry: pl.DataFrame, receipts: pl.DataFrame, allocations: pl.Da
             f"registry: {unfounded.height} unit(s) with a union but no union_founded, "
             f"e.g. {unfounded['uscc'][0]}"
         )
+
+
+def _validate_lines(receipts: pl.DataFrame, allocations: pl.DataFrame) -> None:
+    assert_columns(receipts, RECEIPT_COLUMNS, "receipts")
+    assert_columns(allocations, ALLOCATION_COLUMNS, "allocations")
+    assert_unique(
+        receipts, ["receipt_no", "line_no"], "receipts (deduplicate with dues.ledger first)"
+    )
+    assert_unique(allocations, ["voucher_no"], "allocations (deduplicate with dues.ledger first)")
 
 
 def reconcile(
@@ -176,9 +175,35 @@ def reconcile(
     `receipts` and `allocations` are every record stored so far (all runs), already
     deduplicated; `as_of` defaults to the last day of `period`.
     """
+    _validate_registry(registry)
+    _validate_lines(receipts, allocations)
+    in_registry = registry.select("uscc")
+    return reconcile_sums(
+        registry,
+        unit_month_sums(receipts, allocations),
+        receipts.join(in_registry, on="uscc", how="anti"),
+        allocations.join(in_registry, on="uscc", how="anti"),
+        policy,
+        period,
+        as_of,
+    )
+
+
+def reconcile_sums(
+    registry: pl.DataFrame,
+    sums: pl.DataFrame,
+    outside_receipts: pl.DataFrame,
+    outside_allocations: pl.DataFrame,
+    policy: Policy,
+    period: str,
+    as_of: date | None = None,
+) -> Outputs:
+    """`reconcile` from what the ledger keeps: the unit-month sums of every record
+    (`unit_months.unit_month_sums`, every unit's) and the lines of units outside
+    the registry (any superset of them will do: those inside are left out here)."""
+    _validate_registry(registry)
     end = parse_period(period)
-    _validate(registry, receipts, allocations)
-    start = start_month(receipts, allocations, policy, end)
+    start = start_month(sums, policy, end)
     if end < start:
         raise ValueError(f"period {period} is before the start period {format_period(start)}")
     as_of = last_day(end) if as_of is None else as_of
@@ -186,18 +211,18 @@ def reconcile(
         raise ValueError(f"as-of date {as_of} is before the period {period} begins")
 
     in_registry = registry.select("uscc")
-    rows = reconciliation(registry, receipts, allocations, policy, start, end, as_of)
+    rows = reconciliation_of_sums(registry, sums, policy, start, end, as_of)
     owed = arrears(rows, policy)
     return Outputs(
         reconciliation=rows,
         arrears=owed,
         founding_drive=founding_drive(registry, rows, owed, policy, end),
         prep_returns=prep_returns(registry, rows, policy, start, end),
-        unmatched=receipts.join(in_registry, on="uscc", how="anti")
+        unmatched=outside_receipts.join(in_registry, on="uscc", how="anti")
         .sort("receipt_no", "line_no")
         .select(UNMATCHED_COLUMNS),
         indicators=indicators(registry, rows, policy, end),
-        unmatched_allocations=allocations.join(in_registry, on="uscc", how="anti")
+        unmatched_allocations=outside_allocations.join(in_registry, on="uscc", how="anti")
         .sort("voucher_no")
         .select(UNMATCHED_ALLOCATION_COLUMNS),
         start_period=format_period(start),

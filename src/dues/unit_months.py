@@ -14,6 +14,7 @@ from datetime import date
 import polars as pl
 
 from dues.checks import assert_unique
+from dues.periods import MONTH_DTYPE
 from dues.policy import Policy
 from dues.rules import (
     channel,
@@ -51,6 +52,8 @@ RECONCILIATION_COLUMNS = (
     "days_past_due",
 )
 SUMMED = ("wage_base_fen", "paid_dues_fen", "paid_prep_fen", "allocated_fen", "receipt_lines")
+# Per unit and month: the sums of rules 4-5 and `records`, the number of record-months.
+SUM_COLUMNS = ("uscc", "month", *SUMMED, "records")
 
 
 def unit_index(registry: pl.DataFrame) -> pl.DataFrame:
@@ -59,10 +62,38 @@ def unit_index(registry: pl.DataFrame) -> pl.DataFrame:
     return registry.sort("uscc").with_row_index("unit").with_columns(pl.col("unit").cast(pl.Int64))
 
 
+def unit_month_sums(receipts: pl.DataFrame, allocations: pl.DataFrame) -> pl.DataFrame:
+    """Rules 1, 4, 5 summed per unit and month: what the reconciliation needs of the lines.
+
+    One row per (uscc, month) with a record attributed to it, sorted; columns
+    SUM_COLUMNS. Sums of sums are sums: the ledger keeps these per run, and a run adds
+    its new lines' to the stored ones instead of reading every stored line again.
+    """
+    return (
+        record_months(receipts, allocations, "uscc")
+        .group_by("uscc", "month")
+        .agg(pl.col(SUMMED).sum(), records=pl.len().cast(pl.Int64))
+        .sort("uscc", "month")
+        .select(SUM_COLUMNS)
+    )
+
+
+def add_sums(*sums: pl.DataFrame) -> pl.DataFrame:
+    """Several unit-month sums as one: per (uscc, month), every column added."""
+    return (
+        pl.concat([s.select(SUM_COLUMNS) for s in sums], how="vertical_relaxed")
+        .group_by("uscc", "month")
+        .agg(pl.col(*SUMMED, "records").sum())
+        .sort("uscc", "month")
+        .with_columns(pl.col("month").cast(MONTH_DTYPE))
+        .select(SUM_COLUMNS)
+    )
+
+
 def month_totals(months: pl.DataFrame, n_units: int, start: int, end: int) -> pl.DataFrame:
     """Rules 4-5: per grid row, the sums of what is attributed to it, and `records` (count).
 
-    `months` is `record_months` keyed by `unit`; months outside start..end are left out.
+    `months` is unit-month sums keyed by `unit`; months outside start..end are left out.
     """
     size = n_units * (end - start + 1)
     # Sorted first: grouping a sorted integer key is a scan, not a hash table.
@@ -71,10 +102,11 @@ def month_totals(months: pl.DataFrame, n_units: int, start: int, end: int) -> pl
         .select(
             ((pl.col("month").cast(pl.Int64) - start) * n_units + pl.col("unit")).alias("row"),
             *SUMMED,
+            "records",
         )
         .sort("row")
         .group_by("row")
-        .agg(pl.col(SUMMED).sum(), records=pl.len().cast(pl.Int64))
+        .agg(pl.col(*SUMMED, "records").sum())
     )
     return pl.DataFrame(
         [
@@ -152,13 +184,24 @@ def reconciliation(
     Records of units outside the registry are ignored here (they are the unmatched
     receipts). Columns: RECONCILIATION_COLUMNS (SPEC §5).
     """
+    return reconciliation_of_sums(
+        registry, unit_month_sums(receipts, allocations), policy, start, end, as_of
+    )
+
+
+def reconciliation_of_sums(
+    registry: pl.DataFrame,
+    sums: pl.DataFrame,
+    policy: Policy,
+    start: int,
+    end: int,
+    as_of: date,
+) -> pl.DataFrame:
+    """`reconciliation` from the unit-month sums of every record (`unit_month_sums`)."""
+    assert_unique(sums, ["uscc", "month"], "unit-month sums")
     units = unit_index(registry)
     ids = units.select("uscc", "unit")
-    months = record_months(
-        receipts.join(ids, on="uscc", how="inner"),
-        allocations.join(ids, on="uscc", how="inner"),
-        "unit",
-    )
+    months = sums.join(ids, on="uscc", how="inner").drop("uscc")
     n_units = units.height
     calendar = month_calendar(start, end, policy.due_day)
     rates = (
