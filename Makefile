@@ -28,11 +28,11 @@ lint: $(STAMP) ## ruff and mypy, as CI would
 	$(BIN)/ruff format --check src flows tests scripts
 	$(BIN)/mypy src
 
-bench: $(STAMP) ## ingest and reconcile benchmarks (generated data under bench-data/, never committed)
+bench: $(STAMP) ## ingest benchmarks; dues beside a pandas script: county, 100k steady and cold (bench-data/)
 	$(BIN)/python scripts/bench.py
 
-bench-big: $(STAMP) ## the same at province scale: 1,000,000 units
-	$(BIN)/python scripts/bench.py --units 1000000
+bench-big: $(STAMP) ## the cold start at province scale, 1,000,000 units, beside the pandas script
+	$(BIN)/python scripts/bench.py --units 1000000 --cases cold --only run
 
 clean: ## remove generated data, outputs and the virtual environment
 	rm -rf $(VENV) $(DEMO) bench-data var out .pytest_cache .mypy_cache .ruff_cache

@@ -1,10 +1,30 @@
-"""Ingest and reconcile benchmarks on generated data (`make bench`, `make bench-big`).
+"""Ingest benchmarks, and dues beside a plain pandas script (issue 9) (`make bench`).
 
 Inputs are generated under bench-data/ and reused while their manifest matches, so a
-rerun measures only the pipeline. Every measurement runs in a fresh child process, so
-its peak RSS (ru_maxrss of that process) is its own and not the generator's.
+rerun measures only the pipeline. Every measurement is a fresh process.
 
-    python scripts/bench.py [--units N] [--skip-pg] [--skip-sqlite] [--only ingest|run]
+Run cases (`--cases`): each on SQLite and on PostgreSQL, three processes measured side
+by side on the same clean CSVs, in this one benchmark run:
+
+* dues CLI: `dues run ...` in a subprocess, default settings, PREFECT_API_URL unset —
+  what an office runs;
+* dues library: `dues.run.run_period` in a fresh Python process;
+* pandas: scripts/pandas_reference.py, SPEC §4's arithmetic alone (no store, so it
+  re-reads every month's files).
+
+Each dues measurement starts from its own copy of the case's store: the months stored
+before the case were run one by one beforehand (`--setup monthly`, as an office would
+have; `--setup once` stores them in one run), untimed. Times are wall seconds of the
+whole process, start to exit. Peak MB is that of all the processes of a measurement
+(the run and its workbook child, and a Prefect server it starts): the largest of the
+polled sum of their resident sets (every 50 ms) and the largest single ru_maxrss.
+
+`--at REV` measures a commit instead of the working tree (which other sessions may be
+editing): it is checked out in a worktree under bench-data/code/ and put first on every
+child's PYTHONPATH, ahead of the editable install.
+
+    python scripts/bench.py [--units N] [--cases county,steady,cold] [--skip-pg]
+        [--skip-sqlite] [--only ingest|run] [--repeat K] [--setup monthly|once] [--at REV]
 """
 
 from __future__ import annotations
@@ -14,12 +34,16 @@ import json
 import os
 import resource
 import shutil
+import signal
+import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +53,11 @@ SEED = 7
 CSV_ROWS, XLSX_ROWS = 1_000_000, 100_000
 PG_URL = os.environ.get("DUES_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TARGETS = {"ingest_csv": 5.0, "ingest_xlsx": 2.0}
+BIN = Path(sys.executable).parent  # the venv's: python, dues
+PAGE = os.sysconf("SC_PAGE_SIZE")
+COUNTY_UNITS = 300
+TOTALS = ("expected_fen", "paid_fen", "paid_dues_fen", "paid_prep_fen", "allocated_fen")
+TOTALS += ("arrears_fen", "credit_fen")
 T = TypeVar("T")
 
 
@@ -71,18 +100,478 @@ def gen_ingest_files() -> dict[str, Any]:
     return expected
 
 
-def gen_run_files(units: int) -> dict[str, Any]:
+def dataset_dir(units: int, periods: int) -> Path:
+    return DATA / f"run-{units}-{periods}p"
+
+
+def gen_run_files(units: int, periods: int) -> dict[str, Any]:
+    """`periods` monthly runs' files for `units` units (each run's files cover the month before)."""
     from dues.sample import generate_bench
 
-    out = DATA / f"run-{units}"
-    if not _manifest_ok(out / "manifest.json", {"units": units, "seed": SEED}):
+    out = dataset_dir(units, periods)
+    manifest = out / "manifest.json"
+    ok = _manifest_ok(manifest, {"units": units, "seed": SEED})
+    if not (ok and len(json.loads(manifest.read_text(encoding="utf-8"))["periods"]) == periods):
         shutil.rmtree(out, ignore_errors=True)
-        generate_bench(out, units=units, months=12, seed=SEED)
-    data: dict[str, Any] = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        generate_bench(out, units=units, months=periods + 1, seed=SEED)
+    data: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
     return data
 
 
-# ---- measurements (each in its own process) ----------------------------------------------
+def files_of(units: int, periods: int, first: int, last: int) -> dict[str, Any]:
+    """The registry and the files of the runs first..last-1 (0-based), and the last's period."""
+    folder = dataset_dir(units, periods)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    labels = sorted(manifest["periods"])[first:last]
+    runs = [manifest["periods"][p] for p in labels]
+    return {
+        "period": labels[-1],
+        "registry": str(folder / manifest["registry"]),
+        "collections": [str(folder / c) for r in runs for c in r["collections"]],
+        "allocations": [str(folder / a) for r in runs for a in r["allocations"]],
+    }
+
+
+# ---- cases --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """A measured run: the months already stored, the new months' files given to it."""
+
+    name: str
+    units: int
+    periods: int  # of generated monthly files
+    stored: int  # runs stored before this one
+    new: int  # runs whose files this one is given (1: a monthly run; all: a cold start)
+
+    @property
+    def label(self) -> str:
+        size = f"{self.units:,} units"
+        if self.stored == 0:
+            return f"{self.name}: {size}, {self.new} months at once, empty store"
+        return f"{self.name}: {size}, month {self.stored + self.new} ({self.stored} stored)"
+
+
+def cases_for(names: list[str], units: int) -> list[Case]:
+    table = {
+        "county": [Case("county", COUNTY_UNITS, 4, 3, 1)],
+        "steady": [Case("steady", units, 12, 10, 1)],
+        "cold": [Case("cold", units, 12, 0, 12)],
+        # issue 9 item 2: a steady month's cost must not grow with the stored months.
+        "growth": [Case("month-12", units, 24, 11, 1), Case("month-24", units, 24, 23, 1)],
+    }
+    unknown = [n for n in names if n not in table]
+    if unknown:
+        raise SystemExit(f"--cases: unknown {', '.join(unknown)} (known: {', '.join(table)})")
+    return [case for n in names for case in table[n]]
+
+
+# ---- stores: one per measurement, copied from the case's stored months ---------------------
+
+
+class Stores:
+    """Ledgers of one backend: snapshots after k stored months, and fresh copies of them."""
+
+    def __init__(self, backend: str, tag: str) -> None:
+        self.backend, self.tag = backend, tag
+        self.snapshots: dict[tuple[Path, int], str] = {}
+        self._made: set[str] = set()  # PostgreSQL databases this run created
+        (DATA / "stores").mkdir(parents=True, exist_ok=True)
+
+    def _sqlite(self, name: str) -> str:
+        return f"sqlite:///{DATA / 'stores' / f'{self.tag}-{name}.db'}"
+
+    def _pg(self, name: str) -> str:
+        import sqlalchemy as sa
+
+        url = sa.make_url(PG_URL).set(database=f"dues_bench_{self.tag}_{name}")
+        return url.render_as_string(hide_password=False)
+
+    @contextmanager
+    def _admin(self) -> Iterator[Any]:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                yield conn
+        finally:
+            engine.dispose()
+
+    def fresh(self, name: str, like: str | None = None) -> str:
+        """A new ledger named `name`: empty, or a copy of the ledger at `like`."""
+        if self.backend == "sqlite":
+            url = self._sqlite(name)
+            path = Path(url.removeprefix("sqlite:///"))
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            if like is not None:
+                shutil.copyfile(like.removeprefix("sqlite:///"), path)
+            return url
+        import sqlalchemy as sa
+
+        url = self._pg(name)
+        db = sa.make_url(url).database
+        template = f' TEMPLATE "{sa.make_url(like).database}"' if like else ""
+        with self._admin() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{db}"{template}'))
+        self._made.add(str(db))
+        return url
+
+    def drop(self, url: str) -> None:
+        if self.backend == "sqlite":
+            path = url.removeprefix("sqlite:///")
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            return
+        import sqlalchemy as sa
+
+        self._drop_pg(str(sa.make_url(url).database))
+
+    def _drop_pg(self, db: str) -> None:
+        import sqlalchemy as sa
+
+        with self._admin() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        self._made.discard(db)
+
+    def drop_all(self) -> None:
+        for url in self.snapshots.values():
+            self.drop(url)
+        for db in sorted(self._made):
+            self._drop_pg(db)
+        self.snapshots.clear()
+
+    def stored(self, case: Case, setup: str) -> str | None:
+        """The ledger after the case's stored months (None: empty), built once per run."""
+        if case.stored == 0:
+            return None
+        folder = dataset_dir(case.units, case.periods)
+        key = (folder, case.stored)
+        if key in self.snapshots:
+            return self.snapshots[key]
+        # Continue from the longest snapshot of the same data that is not too long.
+        have = max((k for f, k in self.snapshots if f == folder and k < case.stored), default=0)
+        name = f"{folder.name.replace('-', '_')}_{case.stored}"
+        url = self.fresh(name, self.snapshots.get((folder, have)))
+        start = time.perf_counter()
+        in_child(store_months, case.units, case.periods, have, case.stored, url, setup)
+        print(
+            f"  stored months {have + 1}..{case.stored} of {folder.name} on {self.backend} "
+            f"({setup}, untimed) in {time.perf_counter() - start:.0f} s",
+            flush=True,
+        )
+        self.snapshots[key] = url
+        return url
+
+
+def store_months(units: int, periods: int, first: int, last: int, db: str, setup: str) -> None:
+    """Runs first..last-1 into the ledger at db: one by one, or (`once`) in one run."""
+    from dues.run import RunRequest, run_period
+
+    out = DATA / "out" / "setup"
+    spans = [(k, k + 1) for k in range(first, last)] if setup == "monthly" else [(first, last)]
+    for a, b in spans:
+        f = files_of(units, periods, a, b)
+        run_period(
+            RunRequest(
+                period=f["period"],
+                registry=Path(f["registry"]),
+                collections=tuple(Path(p) for p in f["collections"]),
+                allocations=tuple(Path(p) for p in f["allocations"]),
+                out=out,
+                db=db,
+            )
+        )
+    shutil.rmtree(out, ignore_errors=True)
+
+
+# ---- one measured process -------------------------------------------------------------------
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_mb: float  # the larger of the two below
+    peak_tree_mb: float  # the largest polled sum over the process tree
+    peak_single_mb: float  # the largest ru_maxrss of one process in the tree
+    returncode: int
+    stdout: str = field(repr=False)
+    stderr: str = field(repr=False)
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k not in ("stdout", "stderr")}
+
+
+def _tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except OSError:
+            continue
+    return pids
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def measure(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> Measured:
+    """Run cmd to its end; wall seconds and the peak memory of all its processes."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    out_path, err_path = log.with_suffix(".out"), log.with_suffix(".err")
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
+        peak = [0]
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.wait(0.05):
+                peak[0] = max(peak[0], sum(_rss_bytes(p) for p in _tree(proc.pid)))
+
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        try:
+            # wait4, not wait: its ru_maxrss is the largest of the child and its reaped children.
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:
+            proc.kill()  # the benchmark was stopped: leave no measured process behind
+            proc.wait()
+            raise
+        seconds = time.perf_counter() - start
+        done.set()
+        poller.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    tree_mb, single_mb = peak[0] / 2**20, usage.ru_maxrss / 1024
+    return Measured(
+        seconds=round(seconds, 2),
+        peak_mb=round(max(tree_mb, single_mb)),
+        peak_tree_mb=round(tree_mb),
+        peak_single_mb=round(single_mb),
+        returncode=proc.returncode,
+        stdout=out_path.read_text(encoding="utf-8", errors="replace"),
+        stderr=err_path.read_text(encoding="utf-8", errors="replace"),
+    )
+
+
+def last_json(text: str) -> dict[str, Any]:
+    for line in reversed(text.splitlines()):
+        if line.startswith("{"):
+            value: dict[str, Any] = json.loads(line)
+            return value
+    return {}
+
+
+def library_child(request_json: str) -> int:
+    """`bench.py --library-run JSON`: run_period in this fresh process, stages timed."""
+    started = time.perf_counter()
+    from dues import run as r
+    from dues.run import stages as stages_module
+
+    imported = time.perf_counter() - started
+    spec = json.loads(request_json)
+    times: dict[str, float] = {}
+
+    def timed(stage: r.Stage) -> r.Stage:
+        def run(ctx: r.RunContext) -> None:
+            start = time.perf_counter()
+            stage.run(ctx)
+            times[stage.name] = round(time.perf_counter() - start, 3)
+
+        return replace(stage, run=run)
+
+    # run_period walks the module's STAGES: timing each leaves the walk itself untouched.
+    stages_module.STAGES = tuple(timed(s) for s in r.STAGES)
+    start = time.perf_counter()
+    summary = r.run_period(
+        r.RunRequest(
+            period=spec["period"],
+            registry=Path(spec["registry"]),
+            collections=tuple(Path(p) for p in spec["collections"]),
+            allocations=tuple(Path(p) for p in spec["allocations"]),
+            out=Path(spec["out"]),
+            db=spec["db"],
+        )
+    )
+    report = {
+        "import_s": round(imported, 3),
+        "run_period_s": round(time.perf_counter() - start, 3),
+        "stages_s": times,
+        "timings": summary.timings,
+        "run_json": str(summary.out_dir / "run.json"),
+    }
+    print(json.dumps(report))
+    return 0
+
+
+# ---- a case on a backend ------------------------------------------------------------------
+
+
+def _cli_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PREFECT_API_URL", None)  # an office's default: no Prefect server of its own
+    return env
+
+
+def _run_args(files: dict[str, Any]) -> list[str]:
+    args = ["--period", files["period"], "--registry", files["registry"]]
+    for path in files["collections"]:
+        args += ["--collections", path]
+    for path in files["allocations"]:
+        args += ["--allocations", path]
+    return args
+
+
+def _totals_of(run_json: Path) -> dict[str, int]:
+    try:
+        totals: dict[str, int] = json.loads(run_json.read_text(encoding="utf-8"))["totals"]
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {k: totals[k] for k in TOTALS if k in totals}
+
+
+def _fail(what: str, m: Measured) -> None:
+    tail = "\n".join(m.stderr.strip().splitlines()[-15:])
+    print(f"    {what} FAILED (exit {m.returncode}):\n{tail}", flush=True)
+
+
+def bench_case(case: Case, backend: str, stores: Stores, setup: str, repeat: int) -> dict[str, Any]:
+    stored = stores.stored(case, setup)
+    new = files_of(case.units, case.periods, case.stored, case.stored + case.new)
+    every = files_of(case.units, case.periods, 0, case.stored + case.new)  # what pandas re-reads
+    tag = f"{case.name}-{backend}"
+    out = DATA / "out" / tag
+    logs = DATA / "logs" / tag
+    best: dict[str, Measured] = {}
+    peaks: dict[str, float] = {}
+    extra: dict[str, Any] = {}
+    run_json: dict[str, Path] = {}
+
+    def keep(kind: str, m: Measured) -> None:
+        peaks[kind] = max(peaks.get(kind, 0), m.peak_mb)
+        if m.returncode == 0 and (kind not in best or m.seconds < best[kind].seconds):
+            best[kind] = m
+        elif m.returncode != 0:
+            _fail(kind, m)
+
+    for i in range(repeat):
+        # dues as an office runs it: the command, default settings.
+        db = stores.fresh(f"m_{case.name.replace('-', '_')}_cli", stored)
+        shutil.rmtree(out / "cli", ignore_errors=True)
+        cmd = [str(BIN / "dues"), "run", *_run_args(new), "--out", str(out / "cli"), "--db", db]
+        keep("cli", measure(cmd, logs / f"cli-{i}", _cli_env()))
+        run_json["cli"] = out / "cli" / new["period"] / "run.json"
+        stores.drop(db)
+        # dues as a library call in a fresh process.
+        db = stores.fresh(f"m_{case.name.replace('-', '_')}_lib", stored)
+        shutil.rmtree(out / "library", ignore_errors=True)
+        spec = json.dumps(new | {"out": str(out / "library"), "db": db})
+        cmd = [str(BIN / "python"), __file__, "--library-run", spec]
+        m = measure(cmd, logs / f"library-{i}", _cli_env())
+        keep("library", m)
+        if m.returncode == 0 and best["library"] is m:
+            extra["library"] = last_json(m.stdout)
+        run_json["library"] = out / "library" / new["period"] / "run.json"
+        stores.drop(db)
+        # The pandas script on the same clean CSVs (all months: it has no store).
+        cmd = [str(BIN / "python"), str(Path(__file__).with_name("pandas_reference.py"))]
+        cmd += ["--period", every["period"], "--registry", every["registry"]]
+        cmd += ["--collections", *every["collections"], "--allocations", *every["allocations"]]
+        cmd += ["--out", str(out / "pandas")]
+        m = measure(cmd, logs / f"pandas-{i}")
+        keep("pandas", m)
+        if m.returncode == 0 and best["pandas"] is m:
+            extra["pandas"] = last_json(m.stdout)
+
+    def secs(kind: str) -> float | None:
+        return best[kind].seconds if kind in best else None
+
+    cli, lib, pandas = secs("cli"), secs("library"), secs("pandas")
+    totals = {
+        "dues_cli": _totals_of(run_json["cli"]),
+        "dues_library": _totals_of(run_json["library"]),
+        "pandas": extra.get("pandas", {}).get("totals", {}),
+    }
+    row = {
+        "case": case.label,
+        "backend": backend,
+        "dues_cli_s": cli,
+        "dues_library_s": lib,
+        "pandas_s": pandas,
+        "ratio_cli_pandas": round(cli / pandas, 2) if cli and pandas else None,
+        "ratio_library_pandas": round(lib / pandas, 2) if lib and pandas else None,
+        "peak_mb": {k: round(v) for k, v in peaks.items()},
+        "measured": {k: m.as_json() for k, m in best.items()},
+        "library_stages_s": extra.get("library", {}).get("stages_s", {}),
+        "library_import_s": extra.get("library", {}).get("import_s"),
+        "library_run_period_s": extra.get("library", {}).get("run_period_s"),
+        "report_and_commit_parts_s": extra.get("library", {}).get("timings", {}),
+        "totals": totals,
+        "receipt_files": {"dues": len(new["collections"]), "pandas": len(every["collections"])},
+    }
+    _print_row(row)
+    return row
+
+
+def _print_row(row: dict[str, Any]) -> None:
+    def s(v: float | None) -> str:
+        return "failed" if v is None else f"{v:.2f} s"
+
+    print(
+        f"    dues CLI {s(row['dues_cli_s'])}, library {s(row['dues_library_s'])}, "
+        f"pandas {s(row['pandas_s'])}; ratio {row['ratio_cli_pandas']}; peak MB {row['peak_mb']}",
+        flush=True,
+    )
+    stages = row["library_stages_s"]
+    if stages:
+        parts = [f"imports {row['library_import_s']:.2f}"]
+        parts += [f"{k} {v:.2f}" for k, v in stages.items()]
+        print(f"    library: {', '.join(parts)}; run_period {row['library_run_period_s']:.2f} s")
+    dues, pandas = row["totals"]["dues_cli"], row["totals"]["pandas"]
+    gaps = [
+        f"{k} {(pandas[k] - dues[k]) / max(abs(dues[k]), 1):+.3%}"
+        for k in TOTALS
+        if k in dues and k in pandas
+    ]
+    same = row["totals"]["dues_cli"] == row["totals"]["dues_library"]
+    print(f"    pandas vs dues totals: {', '.join(gaps)}; CLI = library: {same}", flush=True)
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    head = "| case | backend | dues CLI s | dues library s | pandas s | ratio (CLI / pandas) | "
+    head += "ratio (library / pandas) | peak MB (CLI / library / pandas) |"
+    print("\n" + head)
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+
+    def f(v: float | None) -> str:
+        return "failed" if v is None else f"{v:.1f}"
+
+    def x(v: float | None) -> str:
+        return "–" if v is None else f"{v:.2f}×"
+
+    for r in rows:
+        p = r["peak_mb"]
+        mb = " / ".join(f"{p.get(k, 0):,.0f}" for k in ("cli", "library", "pandas"))
+        print(
+            f"| {r['case']} | {r['backend']} | {f(r['dues_cli_s'])} | {f(r['dues_library_s'])} | "
+            f"{f(r['pandas_s'])} | {x(r['ratio_cli_pandas'])} | {x(r['ratio_library_pandas'])} | "
+            f"{mb} |"
+        )
+
+
+# ---- ingest ---------------------------------------------------------------------------------
 
 
 def bench_ingest(path: str, kind: str) -> dict[str, Any]:
@@ -113,79 +602,59 @@ def bench_ingest(path: str, kind: str) -> dict[str, Any]:
     }
 
 
-def bench_run(units: int, db: str, out: str) -> dict[str, Any]:
-    from dues import run as r
-
-    folder = DATA / f"run-{units}"
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    periods = manifest["periods"]
-    req = r.RunRequest(
-        period=max(periods),
-        registry=folder / manifest["registry"],
-        collections=tuple(folder / c for f in periods.values() for c in f["collections"]),
-        allocations=tuple(folder / a for f in periods.values() for a in f["allocations"]),
-        out=Path(out),
-        db=db,
-    )
-    stages: dict[str, float] = {}
-    rss: dict[str, float] = {}
-
-    def timed(name: str, fn: Callable[..., T], *args: Any) -> T:
-        start = time.perf_counter()
-        value = fn(*args)
-        stages[name] = round(time.perf_counter() - start, 3)
-        rss[name] = round(peak_rss_mb())
-        print(f"    {name:<20} {stages[name]:>9.2f} s  (peak RSS {rss[name]:,.0f} MB)", flush=True)
-        return value
-
-    ctx = timed("preflight", r.preflight, req)
-    try:
-        for stage in r.STAGES:  # the very stages run_period and the flow walk
-            timed(stage.name, stage.run, ctx)
-        summary = r.summarize(ctx)
-        for part in ("workbook", "report_and_commit"):  # side by side inside that stage
-            print(f"      {part:<18} {summary.timings[part]:>9.2f} s", flush=True)
-    finally:
-        r.discard(ctx)
-    stages["total"] = round(sum(stages.values()), 3)
-    return {
-        "period": req.period,
-        "collection_files": len(req.collections),
-        "receipt_lines": manifest["receipt_lines"],
-        "stages_s": stages,
-        "report_and_commit_parts_s": summary.timings,
-        "peak_rss_mb_after_stage": rss,
-        "peak_rss_mb": round(peak_rss_mb()),
-        # The workbook's own process runs beside the last stage: the sum bounds the two.
-        "peak_rss_workbook_child_mb": round(summary.timings.get("workbook_peak_rss_mb", 0)),
-        "peak_rss_total_mb": round(peak_rss_mb() + summary.timings.get("workbook_peak_rss_mb", 0)),
-        "quarantined": summary.quarantined,
-        "unmatched": summary.unmatched,
-        "founding_drive": summary.founding_drive,
-    }
+def run_ingest() -> dict[str, Any]:
+    start = time.perf_counter()
+    expected = in_child(gen_ingest_files)
+    print(f"generated/checked ingest inputs in {time.perf_counter() - start:.1f} s")
+    ingest: dict[str, Any] = {}
+    for key, name, kind in (
+        ("ingest_csv", "collections_1m.csv", "collections"),
+        ("ingest_xlsx", "collections_100k.xlsx", "collections"),
+    ):
+        r = in_child(bench_ingest, str(DATA / "ingest" / name), kind)
+        r["target_s"], r["expected"] = TARGETS[key], expected[name]
+        ingest[key] = r
+        verdict = "OK" if r["seconds"] <= r["target_s"] else "OVER TARGET"
+        print(
+            f"{key:<12} {r['seconds']:>7.2f} s (target {r['target_s']} s, {verdict}; "
+            f"read {r['read_s']:.2f} s, type + validate {r['type_validate_s']:.2f} s)  "
+            f"{r['rows_per_s']:>9,} rows/s  read {r['rows_read']:,}  accepted "
+            f"{r['accepted']:,} (expected {r['expected']['accepted']:,})  quarantined "
+            f"{r['quarantined']:,} (expected {r['expected']['quarantined']:,})  "
+            f"peak RSS {r['peak_rss_mb']:,} MB"
+        )
+    return ingest
 
 
-def run_on(backend: str, units: int) -> dict[str, Any]:
-    import sqlalchemy as sa
+# ---- the code measured ----------------------------------------------------------------------
 
-    out = DATA / f"out-{backend}-{units}"
-    shutil.rmtree(out, ignore_errors=True)
-    if backend == "sqlite":
-        db_file = DATA / f"bench-{units}.db"
-        db_file.unlink(missing_ok=True)
-        return in_child(bench_run, units, f"sqlite:///{db_file}", str(out))
-    base = sa.make_url(PG_URL)
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        return in_child(bench_run, units, url.render_as_string(hide_password=False), str(out))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+
+def use_code(rev: str | None) -> dict[str, Any]:
+    """Point every child at `rev` (a worktree first on PYTHONPATH), or say what is measured."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], check=True, capture_output=True, text=True).stdout
+
+    head = git("rev-parse", "HEAD").strip()
+    if rev is None:
+        dirty = [line for line in git("status", "--porcelain").splitlines() if line]
+        return {"code": "working tree", "head": head, "uncommitted_paths": len(dirty)}
+    sha = git("rev-parse", "--verify", f"{rev}^{{commit}}").strip()
+    tree = (DATA / "code" / sha[:12]).resolve()
+    if not (tree / "src" / "dues").is_dir():
+        shutil.rmtree(tree, ignore_errors=True)
+        git("worktree", "prune")
+        git("worktree", "add", "--detach", str(tree), sha)
+    paths = [str(tree / "src"), str(tree)]
+    os.environ["PYTHONPATH"] = os.pathsep.join(paths)  # the measured processes
+    sys.path[:0] = paths  # spawned children (the set-up runs) start with this sys.path
+    found = subprocess.run(
+        [str(BIN / "python"), "-c", "import dues, flows; print(dues.__file__)"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    if not found.startswith(str(tree)):
+        raise SystemExit(f"--at {rev}: the children would import dues from {found}")
+    return {"code": sha, "worktree": str(tree)}
 
 
 # ---- driver --------------------------------------------------------------------------------
@@ -193,65 +662,56 @@ def run_on(backend: str, units: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--units", type=int, default=100_000)
+    ap.add_argument("--units", type=int, default=100_000, help="units of all but the county")
+    ap.add_argument("--cases", default="county,steady,cold", help="county,steady,cold,growth")
     ap.add_argument("--skip-pg", action="store_true")
     ap.add_argument("--skip-sqlite", action="store_true")
     ap.add_argument("--only", choices=("ingest", "run"))
+    ap.add_argument("--repeat", type=int, default=1, help="keep the fastest of K of each")
+    ap.add_argument("--setup", choices=("monthly", "once"), default="monthly")
+    ap.add_argument("--at", metavar="REV", help="measure this commit, not the working tree")
+    ap.add_argument("--library-run", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.library_run:
+        return library_child(args.library_run)
+    # A stopped benchmark still drops the databases it made (the finally blocks run).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     DATA.mkdir(exist_ok=True)
     results: dict[str, Any] = {"units": args.units, "cpus": os.cpu_count()}
+    results |= {"setup": args.setup, "repeat": args.repeat} | use_code(args.at)
+    print(f"measuring {results['code']} (HEAD {results.get('head', results['code'])[:12]})")
 
     if args.only != "run":
-        start = time.perf_counter()
-        expected = in_child(gen_ingest_files)
-        print(f"generated/checked ingest inputs in {time.perf_counter() - start:.1f} s")
-        ingest: dict[str, Any] = {}
-        for key, name, kind in (
-            ("ingest_csv", "collections_1m.csv", "collections"),
-            ("ingest_xlsx", "collections_100k.xlsx", "collections"),
-        ):
-            r = in_child(bench_ingest, str(DATA / "ingest" / name), kind)
-            r["target_s"], r["expected"] = TARGETS[key], expected[name]
-            ingest[key] = r
-            verdict = "OK" if r["seconds"] <= r["target_s"] else "OVER TARGET"
-            print(
-                f"{key:<12} {r['seconds']:>7.2f} s (target {r['target_s']} s, {verdict}; "
-                f"read {r['read_s']:.2f} s, type + validate {r['type_validate_s']:.2f} s)  "
-                f"{r['rows_per_s']:>9,} rows/s  read {r['rows_read']:,}  accepted "
-                f"{r['accepted']:,} (expected {r['expected']['accepted']:,})  quarantined "
-                f"{r['quarantined']:,} (expected {r['expected']['quarantined']:,})  "
-                f"peak RSS {r['peak_rss_mb']:,} MB"
-            )
-        results["ingest"] = ingest
+        results["ingest"] = run_ingest()
 
     if args.only != "ingest":
-        start = time.perf_counter()
-        manifest = in_child(gen_run_files, args.units)
-        print(
-            f"generated/checked {args.units:,} units, {manifest['receipt_lines']:,} receipt "
-            f"lines in {time.perf_counter() - start:.1f} s"
-        )
+        cases = cases_for([c for c in args.cases.split(",") if c], args.units)
+        for units, periods in sorted({(c.units, c.periods) for c in cases}):
+            start = time.perf_counter()
+            manifest = in_child(gen_run_files, units, periods)
+            print(
+                f"generated/checked {units:,} units, {periods} months, "
+                f"{manifest['receipt_lines']:,} receipt lines in "
+                f"{time.perf_counter() - start:.1f} s",
+                flush=True,
+            )
         skips = (("sqlite", args.skip_sqlite), ("postgresql", args.skip_pg))
         backends = [b for b, skip in skips if not skip]
-        runs: dict[str, Any] = {}
+        rows: list[dict[str, Any]] = []
+        tag = uuid.uuid4().hex[:8]
         for backend in backends:
-            print(f"run on {backend}:", flush=True)
-            runs[backend] = run_on(backend, args.units)
-        results["run"] = runs
-        if runs:
-            names = list(next(iter(runs.values()))["stages_s"])
-            print(f"\n{'stage':<20}" + "".join(f"{b:>14}" for b in runs))
-            for name in names:
-                print(
-                    f"{name:<20}"
-                    + "".join(f"{r['stages_s'][name]:>12.2f} s" for r in runs.values())
-                )
-            for label, key in (
-                ("peak RSS run", "peak_rss_mb"),
-                ("peak RSS workbook", "peak_rss_workbook_child_mb"),
-                ("peak RSS sum", "peak_rss_total_mb"),
-            ):
-                print(f"{label:<20}" + "".join(f"{r[key]:>11,} MB" for r in runs.values()))
+            stores = Stores(backend, tag)
+            try:
+                for case in cases:
+                    print(f"{case.label} on {backend}:", flush=True)
+                    rows.append(bench_case(case, backend, stores, args.setup, args.repeat))
+            finally:
+                stores.drop_all()
+        # Side by side: every case's backends next to each other.
+        order = {c.label: i for i, c in enumerate(cases)}
+        rows.sort(key=lambda r: (order[r["case"]], backends.index(r["backend"])))
+        results["cases"] = rows
+        print_table(rows)
 
     (DATA / "results.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(f"\nwrote {DATA / 'results.json'}")
