@@ -261,6 +261,57 @@ def runs(
     console.print(table)
 
 
+ledger_app = typer.Typer(no_args_is_help=True, help="Look after the ledger database.")
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("check")
+def ledger_check(
+    db: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help=DB_HELP),
+    ] = None,
+) -> None:
+    """Rebuild every kept unit-month total from the raw lines and list what differs."""
+    import polars as pl
+
+    from dues.ledger_check import month_sums_differences
+    from dues.periods import format_period
+    from dues.settings import Settings
+    from dues.store import StoreError, open_store
+
+    try:
+        with open_store(db or Settings().database_url) as store:
+            differences = month_sums_differences(store)
+            runs = store.runs_with_lines()
+            unsummed = sorted(set(runs) - set(store.runs_with_month_sums()))
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
+    if unsummed:
+        # A ledger from before the totals were kept (revision 0004): not a corruption.
+        console.print(
+            f"{len(unsummed)} run(s) have no kept totals yet (kept since ledger revision "
+            "0004); the next `dues run` computes them from their lines"
+        )
+        differences = differences.filter(~pl.col("run_id").is_in(unsummed))
+    if differences.is_empty():
+        console.print(f"ledger check: the kept unit-month totals of {len(runs)} run(s) agree")
+        return
+    shown = 40
+    table = Table(title=f"ledger check: {differences.height} kept total(s) differ from the lines")
+    for name in ("run", "uscc", "month", "figure", "kept", "from the lines"):
+        table.add_column(name, justify="right" if name in ("kept", "from the lines") else "left")
+    for r in differences.head(shown).iter_rows(named=True):
+        table.add_row(
+            r["run_id"], r["uscc"], format_period(r["month"]), r["figure"], str(r["kept"]),
+            str(r["rebuilt"]),
+        )  # fmt: skip
+    if differences.height > shown:
+        table.caption = f"… and {differences.height - shown} more"
+    console.print(table)
+    raise typer.Exit(1)
+
+
 @app.command()
 def serve(
     inbox: Annotated[

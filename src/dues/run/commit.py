@@ -66,6 +66,7 @@ def commit(
             registry=pl.read_parquet(work.registry),
             new_receipts=pl.read_parquet(work.new("receipts")),
             new_allocations=pl.read_parquet(work.new("allocations")),
+            new_month_sums=pl.read_parquet(work.new_sums),
             quarantine=pl.read_parquet(work.output("quarantine")),
             input_files=inputs,
             results=stored_results(ctx),

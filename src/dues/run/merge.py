@@ -11,11 +11,16 @@ line's typed values.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import polars as pl
 
 from dues.conservation import FileStats
+from dues.ledger_check import ensure_month_sums
 from dues.repeats import Merge
+from dues.store import Store
+from dues.store.store import LineKind
+from dues.unit_months import add_sums
 
 RAW = "raw"  # the bureau cells ingest keeps for a line whose key repeats in its file
 _WHERE = ("source_file", "source_row")
@@ -60,3 +65,29 @@ def _per_file(frames: Iterable[pl.DataFrame]) -> dict[str, tuple[int, int, int]]
             r, f, u = out.get(name, (0, 0, 0))
             out[name] = (r + int(rows), f + int(fen or 0), u + int(no_date))
     return out
+
+
+@dataclass(frozen=True)
+class StoredLedger:
+    """What a run reads of the stored ledger: never every stored line."""
+
+    stored: dict[str, pl.DataFrame]  # the stored lines with the keys of the run's lines
+    sums: pl.DataFrame  # the unit-month sums of every stored line, added up
+    outside: dict[str, pl.DataFrame]  # the stored lines of units outside the registry
+
+
+def read_ledger(
+    store: Store, period: str, incoming: dict[str, pl.DataFrame], registry: pl.Series
+) -> StoredLedger:
+    """The ledger as a run of `period` sees it: other periods' runs only (a re-run
+    replaces the lines its period stored before)."""
+    ensure_month_sums(store)
+    per_run = store.load_month_sums(exclude_period=period)
+    sums = add_sums(per_run)
+    elsewhere = sums.select(pl.col("uscc").unique()).filter(~pl.col("uscc").is_in(registry))
+    kinds: tuple[LineKind, ...] = ("receipts", "allocations")
+    return StoredLedger(
+        stored={k: store.load_lines_with_keys(k, incoming[k], period) for k in kinds},
+        sums=sums,
+        outside={k: store.load_lines_of_units(k, elsewhere["uscc"], period) for k in kinds},
+    )

@@ -19,16 +19,18 @@ import polars as pl
 from dues import ledger
 from dues.files import write_parquet, write_text
 from dues.outputs import RUN_JSON, empty_quarantine
-from dues.reconcile import reconcile as apply_rules
+from dues.reconcile import reconcile_sums
 from dues.report.job import WorkbookJob, WorkbookJobError
 from dues.report.staged import write_staged_workbook
 from dues.run.commit import commit
 from dues.run.inputs import read_inputs
 from dues.run.manifest import RunSummary, write_manifest
-from dues.run.merge import RAW, after_merge, conflicts_to_quarantine, without_raw
+from dues.run.merge import RAW, after_merge, conflicts_to_quarantine, read_ledger, without_raw
 from dues.run.publish import discard, publish
 from dues.run.request import RunContext, RunError, RunRequest, preflight
 from dues.run.workfolder import read_stats, write_stats
+from dues.store.tables import LINE_TABLES, frame_schema
+from dues.unit_months import add_sums, unit_month_sums
 
 # Above this many unit-months the workbook is written by a child process beside the
 # commit; below it, starting a Python process costs more than it saves.
@@ -52,25 +54,27 @@ def ingest(ctx: RunContext) -> None:
 
 
 def merge(ctx: RunContext) -> None:
-    """Tell new lines from exact repeats and conflicts with what the store holds."""
+    """Tell new lines from exact repeats and conflicts with what the store holds, and
+    read what the rules need of the stored ledger: its unit-month sums, and the lines
+    of units outside this run's registry. No stored line is read but these."""
     from dues.store import open_store
 
     work = ctx.work
+    registry = pl.read_parquet(work.registry, columns=["uscc"])["uscc"]
     with open_store(ctx.request.db) as store:
-        stored = {
-            "receipts": store.load_receipts(exclude_period=ctx.period),
-            "allocations": store.load_allocations(exclude_period=ctx.period),
-        }
+        incoming = {lines: _incoming(ctx, lines) for lines in _LINES.values()}
+        ledger_now = read_ledger(store, ctx.period, incoming, registry)
     merges = {
-        "receipts": ledger.merge_receipts(stored["receipts"], _incoming(ctx, "receipts", stored)),
+        "receipts": ledger.merge_receipts(ledger_now.stored["receipts"], incoming["receipts"]),
         "allocations": ledger.merge_allocations(
-            stored["allocations"], _incoming(ctx, "allocations", stored)
+            ledger_now.stored["allocations"], incoming["allocations"]
         ),
     }
     for lines, result in merges.items():
         # The ledger after this run is stored + new; the store takes new only.
         write_parquet(without_raw(result.new), work.new(lines))
-        write_parquet(stored[lines], work.stored(lines))
+        write_parquet(ledger_now.outside[lines], work.outside(lines))
+    write_parquet(ledger_now.sums, work.stored_sums)
     conflicts = [
         conflicts_to_quarantine(merges["receipts"].conflicts, "receipt_no"),
         conflicts_to_quarantine(merges["allocations"].conflicts, "voucher_no"),
@@ -80,27 +84,32 @@ def merge(ctx: RunContext) -> None:
     write_stats(after_merge(read_stats(work.ingest_stats), list(merges.values())), work.stats)
 
 
-def _incoming(ctx: RunContext, lines: str, stored: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """This run's lines of `kind`, typed as the store's, with ingest's `raw` cells."""
-    like = stored[lines].with_columns(pl.lit(None, pl.String).alias(RAW))
+def _incoming(ctx: RunContext, lines: str) -> pl.DataFrame:
+    """This run's lines of `lines`, typed as the store's, with ingest's `raw` cells."""
+    schema = frame_schema(LINE_TABLES[lines]) | {RAW: pl.String()}
     path = ctx.work.incoming(lines)
     if not path.exists():
-        return like.clear()
-    return pl.read_parquet(path).select(like.columns).cast(like.schema)
+        return pl.DataFrame(schema=schema)
+    return pl.read_parquet(path).select(list(schema)).cast(schema)
 
 
 def reconcile(ctx: RunContext) -> None:
-    """Apply SPEC §4 to the whole history; stage every Parquet output."""
+    """Apply SPEC §4 to the whole history (the stored sums and this run's new lines);
+    stage every Parquet output, and the new lines' sums for the store."""
     work = ctx.work
+    new = {lines: pl.read_parquet(work.new(lines)) for lines in _LINES.values()}
+    new_sums = unit_month_sums(new["receipts"], new["allocations"])
+    write_parquet(new_sums, work.new_sums)
 
-    def ledger_of(lines: str) -> pl.DataFrame:
-        return pl.concat([pl.read_parquet(work.stored(lines)), pl.read_parquet(work.new(lines))])
+    def outside(lines: str) -> pl.DataFrame:
+        return pl.concat([pl.read_parquet(work.outside(lines)), new[lines]])
 
     try:
-        outputs = apply_rules(
+        outputs = reconcile_sums(
             pl.read_parquet(work.registry),
-            ledger_of("receipts"),
-            ledger_of("allocations"),
+            add_sums(pl.read_parquet(work.stored_sums), new_sums),
+            outside("receipts"),
+            outside("allocations"),
             ctx.policy,
             ctx.period,
             ctx.request.as_of,

@@ -6,8 +6,9 @@ subfolder and reads only what earlier stages wrote; the last stages fill
 `out/`, the staged `OUT/<period>/` that `publish` renames into place.
 
     ingest/     registry, collections, allocations, quarantine (parquet), stats.json
-    merge/      new_* and stored_* receipts and allocations, quarantine, stats.json
-    reconcile/  start_period.txt, unmatched_allocations.parquet
+    merge/      new_* and outside_* receipts and allocations, stored_sums, quarantine,
+                stats.json
+    reconcile/  new_sums, start_period.txt, unmatched_allocations.parquet
     out/        the SPEC §5 outputs, run.json, report.xlsx
     timings.json
 """
@@ -54,9 +55,14 @@ class WorkFolder:
         """Lines of `kind` the store does not hold yet: what the commit inserts."""
         return self.root / "merge" / f"new_{kind}.parquet"
 
-    def stored(self, kind: str) -> Path:
-        """Lines of `kind` the store held before this run (other periods' runs)."""
-        return self.root / "merge" / f"stored_{kind}.parquet"
+    def outside(self, kind: str) -> Path:
+        """Stored lines of `kind` of units outside this run's registry (unmatched)."""
+        return self.root / "merge" / f"outside_{kind}.parquet"
+
+    @property
+    def stored_sums(self) -> Path:
+        """The unit-month sums of every line the store held before this run."""
+        return self.root / "merge" / "stored_sums.parquet"
 
     @property
     def quarantine(self) -> Path:
@@ -69,6 +75,11 @@ class WorkFolder:
         return self.root / "merge" / "stats.json"
 
     # ---- reconcile/: what the rules return beside the SPEC outputs ----
+    @property
+    def new_sums(self) -> Path:
+        """The unit-month sums of this run's new lines: what the store adds to its own."""
+        return self.root / "reconcile" / "new_sums.parquet"
+
     @property
     def start_period(self) -> Path:
         return self.root / "reconcile" / "start_period.txt"

@@ -22,6 +22,9 @@ from dues import periods
 
 # Execution option read by the SQLite "begin" hook below.
 SQLITE_BEGIN_OPTION = "dues_sqlite_begin"
+# Execution option of a connection whose reads join its own (TEMPORARY) scratch tables:
+# they must read on that connection, not on another that cannot see them.
+SCRATCH_OPTION = "dues_scratch"
 _MIGRATIONS = "dues:migrations"
 # Any constant will do: it only has to be the same for every dues process.
 _PG_MIGRATION_LOCK = 0x64756573  # "dues"

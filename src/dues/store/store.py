@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import polars as pl
 import sqlalchemy as sa
@@ -37,6 +37,7 @@ from dues.conservation import FileStats
 from dues.store import tables as t
 from dues.store.bulk import insert_frame, read_frame
 from dues.store.engine import (
+    SCRATCH_OPTION,
     StoreError,
     check_period,
     create_store_engine,
@@ -64,6 +65,11 @@ class RunRecord:
 
 
 _RUNS_SCHEMA = t.frame_schema(t.runs, with_store_owned=True)
+LineKind = Literal["receipts", "allocations"]
+_LINES: dict[str, tuple[sa.Table, sa.Table]] = {
+    "receipts": (t.receipts, t.receipt_keys),
+    "allocations": (t.allocations, t.allocation_keys),
+}
 
 
 class Store:
@@ -130,6 +136,89 @@ class Store:
         with self._transaction(action) as conn:
             return caller_view(read_frame(conn, table, where), table)
 
+    def load_lines_with_keys(
+        self, kind: LineKind, keys: pl.DataFrame, exclude_period: str | None = None
+    ) -> pl.DataFrame:
+        """The stored lines of ``kind`` whose keys are among ``keys`` (a frame of the key
+        columns): what a run's lines must be judged against, and no more (see load_receipts
+        for ``exclude_period``). The keys go to a scratch table the database joins."""
+        table, scratch = _LINES[kind]
+        key = [c.name for c in scratch.columns]
+        match = sa.exists().where(*(scratch.c[k] == table.c[k] for k in key))
+        return self._load_with_scratch(
+            table, scratch, keys.select(key).unique(), match, exclude_period
+        )
+
+    def load_lines_of_units(
+        self, kind: LineKind, usccs: pl.Series, exclude_period: str | None = None
+    ) -> pl.DataFrame:
+        """The stored lines of ``kind`` of the units ``usccs`` (e.g. those outside a run's
+        registry, for its unmatched receipts); see load_receipts for ``exclude_period``."""
+        table, _ = _LINES[kind]
+        units = pl.DataFrame({"uscc": usccs.unique()}, schema={"uscc": pl.String})
+        match = sa.exists().where(t.unit_keys.c.uscc == table.c.uscc)
+        return self._load_with_scratch(table, t.unit_keys, units, match, exclude_period)
+
+    def _load_with_scratch(
+        self,
+        table: sa.Table,
+        scratch: sa.Table,
+        rows: pl.DataFrame,
+        match: sa.ColumnElement[bool],
+        exclude_period: str | None,
+    ) -> pl.DataFrame:
+        if rows.is_empty():
+            return pl.DataFrame(schema=t.frame_schema(table))
+        where = match
+        if exclude_period is not None:
+            where = sa.and_(match, table.c.run_id.not_in(_runs_of(exclude_period)))
+        with self._transaction(f"cannot load {table.name}") as conn:
+            conn.execution_options(**{SCRATCH_OPTION: True})
+            scratch.create(conn)
+            try:
+                insert_frame(conn, scratch, rows)
+                return caller_view(read_frame(conn, table, where), table)
+            finally:
+                scratch.drop(conn)
+
+    def load_month_sums(self, exclude_period: str | None = None) -> pl.DataFrame:
+        """The unit-month sums of every stored run's lines, one row per run, unit and
+        month (the caller adds them up: ``dues.unit_months.add_sums``); see load_receipts
+        for ``exclude_period``."""
+        table = t.unit_month_sums
+        where = None
+        if exclude_period is not None:
+            where = table.c.run_id.not_in(_runs_of(exclude_period))
+        with self._transaction("cannot load the unit-month sums") as conn:
+            return read_frame(conn, table, where).sort("run_id", "uscc", "month")
+
+    def load_lines_of_run(self, kind: LineKind, run_id: str) -> pl.DataFrame:
+        """The lines of ``kind`` stored by run ``run_id`` (to rebuild its sums)."""
+        table, _ = _LINES[kind]
+        with self._transaction(f"cannot load {table.name} of run {run_id}") as conn:
+            return caller_view(read_frame(conn, table, table.c.run_id == run_id), table)
+
+    def runs_with_lines(self) -> list[str]:
+        """The runs whose lines are in the ledger (completed runs that stored lines)."""
+        query = sa.union(
+            sa.select(t.receipts.c.run_id).distinct(), sa.select(t.allocations.c.run_id).distinct()
+        )
+        with self._transaction("cannot list the runs with lines") as conn:
+            return sorted(conn.execute(query).scalars())
+
+    def runs_with_month_sums(self) -> list[str]:
+        """The runs whose unit-month sums are in the ledger."""
+        query = sa.select(t.unit_month_sums.c.run_id).distinct()
+        with self._transaction("cannot list the runs with unit-month sums") as conn:
+            return sorted(conn.execute(query).scalars())
+
+    def replace_month_sums(self, run_id: str, sums: pl.DataFrame) -> None:
+        """Store ``sums`` as run ``run_id``'s unit-month sums, replacing what it had."""
+        rows = conform(sums, t.unit_month_sums, "month sums").with_columns(run_id=pl.lit(run_id))
+        with self._transaction(f"cannot store the sums of run {run_id}", write=True) as conn:
+            conn.execute(t.unit_month_sums.delete().where(t.unit_month_sums.c.run_id == run_id))
+            insert_frame(conn, t.unit_month_sums, rows)
+
     def load_results(self, kind: str, period: str) -> pl.DataFrame:
         """The ``kind`` output (one of RESULT_KINDS) stored by the latest run of ``period``.
 
@@ -174,6 +263,7 @@ class Store:
         registry: pl.DataFrame,
         new_receipts: pl.DataFrame,
         new_allocations: pl.DataFrame,
+        new_month_sums: pl.DataFrame | None = None,
         quarantine: pl.DataFrame,
         input_files: Sequence[FileStats],
         results: Mapping[str, pl.DataFrame],
@@ -194,6 +284,11 @@ class Store:
             (t.registry_snapshots, conform(registry, t.registry_snapshots, "registry")),
             (t.receipts, conform(new_receipts, t.receipts, "new_receipts")),
             (t.allocations, conform(new_allocations, t.allocations, "new_allocations")),
+            *(
+                [(t.unit_month_sums, conform(new_month_sums, t.unit_month_sums, "new_month_sums"))]
+                if new_month_sums is not None
+                else []
+            ),
             (t.quarantine, conform(quarantine, t.quarantine, "quarantine")),
         ]
         for kind, frame in sorted(results.items()):
@@ -288,6 +383,11 @@ def _input_file_row(run: RunRecord, stats: FileStats) -> dict[str, Any]:
     """The conservation record as the ``input_files`` table keeps it: its counts and fen."""
     counted = [c.name for c in t.input_files.columns if c.name not in ("run_id", "file_name")]
     return {"run_id": run.run_id, "file_name": stats.file} | {c: getattr(stats, c) for c in counted}
+
+
+def _runs_of(period: str) -> sa.Select[tuple[str]]:
+    check_period(period)
+    return sa.select(t.runs.c.run_id).where(t.runs.c.period == period)
 
 
 def _run_row(run: RunRecord) -> dict[str, Any]:

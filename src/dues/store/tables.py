@@ -139,6 +139,8 @@ receipts = sa.Table(
     _text("source_file"),
     _int("source_row"),
     _run_id(),
+    # A run reads the lines of units outside its registry (the unmatched receipts) by it.
+    sa.Index(None, "uscc"),
 )
 
 allocations = sa.Table(
@@ -155,6 +157,26 @@ allocations = sa.Table(
     _text("source_file"),
     _int("source_row"),
     _run_id(),
+    sa.Index(None, "uscc"),
+)
+
+# What the reconciliation needs of the lines (dues.unit_months.unit_month_sums): per
+# run, the rule 1 month shares of the lines it stored, summed per unit and month
+# (month = year * 12 + month - 1). Written in the transaction that stores the lines
+# and deleted with them, so a run reads these instead of every stored line;
+# `dues ledger check` rebuilds them from the lines and lists what differs.
+unit_month_sums = sa.Table(
+    "unit_month_sums",
+    metadata,
+    _run_id(primary_key=True),
+    _text("uscc", primary_key=True),
+    _int("month", primary_key=True),
+    _int("wage_base_fen"),
+    _int("paid_dues_fen"),
+    _int("paid_prep_fen"),
+    _int("allocated_fen"),
+    _int("receipt_lines"),
+    _int("records"),
 )
 
 # A source row may fail several rules, so the store numbers the rows itself.
@@ -312,8 +334,11 @@ RUN_TABLES: tuple[sa.Table, ...] = (
     registry_snapshots,
     receipts,
     allocations,
+    unit_month_sums,
     quarantine,
 )
+# The ledger's lines, by the name the run gives them.
+LINE_TABLES: dict[str, sa.Table] = {"receipts": receipts, "allocations": allocations}
 # Tables holding results, keyed by the run's period (one live run per period).
 PERIOD_TABLES: tuple[sa.Table, ...] = (*RESULT_TABLES.values(), result_arrears_aging)
 
@@ -350,3 +375,25 @@ def frame_schema(table: sa.Table, *, with_store_owned: bool = False) -> pl.Schem
 def row_order(table: sa.Table) -> list[str]:
     """The columns frames of ``table`` are sorted by: its key within a period."""
     return [c.name for c in table.primary_key.columns if c.name != "run_period"]
+
+
+# Scratch tables of one read (TEMPORARY: per connection, dropped after the read): the
+# keys or units a run asks the ledger about, so the database joins instead of
+# sending every stored line.
+scratch = sa.MetaData()
+receipt_keys = sa.Table(
+    "scratch_receipt_keys",
+    scratch,
+    _text("receipt_no", primary_key=True),
+    _int("line_no", primary_key=True),
+    prefixes=["TEMPORARY"],
+)
+allocation_keys = sa.Table(
+    "scratch_allocation_keys",
+    scratch,
+    _text("voucher_no", primary_key=True),
+    prefixes=["TEMPORARY"],
+)
+unit_keys = sa.Table(
+    "scratch_unit_keys", scratch, _text("uscc", primary_key=True), prefixes=["TEMPORARY"]
+)
