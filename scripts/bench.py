@@ -562,6 +562,9 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         return "–" if v is None else f"{v:.2f}×"
 
     for r in rows:
+        if "error" in r:
+            print(f"| {r['case']} | {r['backend']} | failed: {r['error'][:60]} | | | | | |")
+            continue
         p = r["peak_mb"]
         mb = " / ".join(f"{p.get(k, 0):,.0f}" for k in ("cli", "library", "pandas"))
         print(
@@ -657,7 +660,52 @@ def use_code(rev: str | None) -> dict[str, Any]:
     return {"code": sha, "worktree": str(tree)}
 
 
+def drop_code(results: dict[str, Any]) -> None:
+    """Remove the worktree of --at (it is made again in a second)."""
+    if "worktree" in results:
+        subprocess.run(["git", "worktree", "remove", "--force", results["worktree"]], check=False)
+
+
 # ---- driver --------------------------------------------------------------------------------
+
+
+def run_cases(args: argparse.Namespace, results: dict[str, Any]) -> None:
+    cases = cases_for([c for c in args.cases.split(",") if c], args.units)
+    for units, periods in sorted({(c.units, c.periods) for c in cases}):
+        start = time.perf_counter()
+        manifest = in_child(gen_run_files, units, periods)
+        print(
+            f"generated/checked {units:,} units, {periods} months, "
+            f"{manifest['receipt_lines']:,} receipt lines in {time.perf_counter() - start:.1f} s",
+            flush=True,
+        )
+    skips = (("sqlite", args.skip_sqlite), ("postgresql", args.skip_pg))
+    backends = [b for b, skip in skips if not skip]
+    rows: list[dict[str, Any]] = []
+    results["cases"] = rows
+    tag = uuid.uuid4().hex[:8]
+    order = {c.label: i for i, c in enumerate(cases)}
+    for backend in backends:
+        stores = Stores(backend, tag)
+        try:
+            for case in cases:
+                print(f"{case.label} on {backend}:", flush=True)
+                try:
+                    row = bench_case(case, backend, stores, args.setup, args.repeat)
+                except Exception as exc:  # a broken case must not lose the others
+                    print(f"    FAILED: {type(exc).__name__}: {exc}", flush=True)
+                    row = {"case": case.label, "backend": backend, "error": str(exc)}
+                rows.append(row)
+                # Side by side: every case's backends next to each other.
+                rows.sort(key=lambda r: (order[r["case"]], backends.index(r["backend"])))
+                write_results(results)  # a stopped benchmark keeps what it measured so far
+        finally:
+            stores.drop_all()
+    print_table(rows)
+
+
+def write_results(results: dict[str, Any]) -> None:
+    (DATA / "results.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -680,40 +728,14 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"units": args.units, "cpus": os.cpu_count()}
     results |= {"setup": args.setup, "repeat": args.repeat} | use_code(args.at)
     print(f"measuring {results['code']} (HEAD {results.get('head', results['code'])[:12]})")
-
-    if args.only != "run":
-        results["ingest"] = run_ingest()
-
-    if args.only != "ingest":
-        cases = cases_for([c for c in args.cases.split(",") if c], args.units)
-        for units, periods in sorted({(c.units, c.periods) for c in cases}):
-            start = time.perf_counter()
-            manifest = in_child(gen_run_files, units, periods)
-            print(
-                f"generated/checked {units:,} units, {periods} months, "
-                f"{manifest['receipt_lines']:,} receipt lines in "
-                f"{time.perf_counter() - start:.1f} s",
-                flush=True,
-            )
-        skips = (("sqlite", args.skip_sqlite), ("postgresql", args.skip_pg))
-        backends = [b for b, skip in skips if not skip]
-        rows: list[dict[str, Any]] = []
-        tag = uuid.uuid4().hex[:8]
-        for backend in backends:
-            stores = Stores(backend, tag)
-            try:
-                for case in cases:
-                    print(f"{case.label} on {backend}:", flush=True)
-                    rows.append(bench_case(case, backend, stores, args.setup, args.repeat))
-            finally:
-                stores.drop_all()
-        # Side by side: every case's backends next to each other.
-        order = {c.label: i for i, c in enumerate(cases)}
-        rows.sort(key=lambda r: (order[r["case"]], backends.index(r["backend"])))
-        results["cases"] = rows
-        print_table(rows)
-
-    (DATA / "results.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    try:
+        if args.only != "run":
+            results["ingest"] = run_ingest()
+        if args.only != "ingest":
+            run_cases(args, results)
+    finally:
+        drop_code(results)
+    write_results(results)
     print(f"\nwrote {DATA / 'results.json'}")
     return 0
 
