@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from dues.report.labels import Lang
 from dues.run import STAGES, RunContext, RunRequest, RunSummary, check_period, discard, preflight
 from dues.run import summarize as summarize_run
+from dues.run.lock import ledger_lock
 from dues.settings import Settings
 from dues.summary import jurisdiction_rates, markdown_summary
 
@@ -58,8 +59,13 @@ def monthly_reconciliation(
     config: str | None = None,
     as_of: date | None = None,
     lang: Lang = "zh",
+    wait_s: float = 300.0,
 ) -> RunSummary:
-    """Ingest, validate, reconcile, persist and report one period (SPEC §5)."""
+    """Ingest, validate, reconcile, persist and report one period (SPEC §5).
+
+    The flow's process holds the ledger around the tasks, which run in it
+    (dues.run.lock); another run waits up to `wait_s` seconds, then refuses.
+    """
     request = RunRequest(
         period=check_period(period),
         registry=Path(registry),
@@ -70,12 +76,14 @@ def monthly_reconciliation(
         config=Path(config) if config else None,
         as_of=as_of,
         lang=lang,
+        wait_s=wait_s,
     )
     ctx: RunContext = preflight_task(request)
     try:
-        for run_stage in TASKS:
-            run_stage(ctx)
-        summary: RunSummary = summarize_task(ctx)
+        with ledger_lock(request.db, ctx.run_id, ctx.period, wait_s):
+            for run_stage in TASKS:
+                run_stage(ctx)
+            summary: RunSummary = summarize_task(ctx)
     finally:
         discard(ctx)
     publish_artifacts(summary)

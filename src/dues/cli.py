@@ -155,6 +155,15 @@ def run(
         typer.Option("--as-of", help="As-of date (default: last day of the period)."),
     ] = None,
     lang: Annotated[str, typer.Option(help="Workbook language: zh or en.")] = "zh",
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            min=0,
+            metavar="SECONDS",
+            help="How long to wait for another run holding the ledger before refusing.",
+        ),
+    ] = 300.0,
 ) -> None:
     """Reconcile one period: ingest, validate, apply the rules, store and report."""
     from dues.run import RunError, RunRequest, check_period
@@ -179,6 +188,7 @@ def run(
         config=chosen_config,
         as_of=_parse_as_of(as_of),
         lang="en" if lang == "en" else "zh",  # checked above; this spells it for mypy
+        wait_s=wait,
     )
     try:
         summary = execute(request)
@@ -214,6 +224,7 @@ def execute(request: RunRequest) -> RunSummary:
         config=str(request.config) if request.config else None,
         as_of=request.as_of,
         lang=request.lang,
+        wait_s=request.wait_s,
     )
 
 

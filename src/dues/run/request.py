@@ -39,6 +39,8 @@ class RunRequest:
     config: Path | None = None
     as_of: date | None = None
     lang: Lang = "zh"
+    # How long to wait for another run holding the ledger before refusing (dues.run.lock).
+    wait_s: float = 300.0
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from dues.report.job import WorkbookJob, WorkbookJobError
 from dues.report.staged import write_staged_workbook
 from dues.run.commit import commit
 from dues.run.inputs import read_inputs
+from dues.run.lock import ledger_lock
 from dues.run.manifest import RunSummary, write_manifest
 from dues.run.merge import RAW, after_merge, conflicts_to_quarantine, read_ledger, without_raw
 from dues.run.publish import discard, publish
@@ -188,11 +189,16 @@ def summarize(ctx: RunContext) -> RunSummary:
 
 
 def run_period(request: RunRequest) -> RunSummary:
-    """The whole monthly job as a plain function (no Prefect needed)."""
+    """The whole monthly job as a plain function (no Prefect needed).
+
+    The ledger is held from before the first stage reads it until the run's outputs
+    are published and read back (dues.run.lock).
+    """
     ctx = preflight(request)
     try:
-        for stage in STAGES:
-            stage.run(ctx)
-        return summarize(ctx)
+        with ledger_lock(request.db, ctx.run_id, ctx.period, request.wait_s):
+            for stage in STAGES:
+                stage.run(ctx)
+            return summarize(ctx)
     finally:
         discard(ctx)
