@@ -570,3 +570,94 @@ def test_a_ledger_of_revision_0001_keeps_its_lines_and_takes_lines_without_a_pai
         ("R0", date(2026, 8, 10)),
         ("R1", None),
     ]
+
+
+# --- bulk I/O (dues.store.bulk): every value through the fast paths, chunk after chunk ---
+
+AWKWARD_TEXT = [
+    "a,b", 'say "hi"', '"', ",", "line 1\nline 2", "cr\r\nlf", "tab\there", "back\\slash",
+    "\\N", "NULL", "", "  spaced  ", "𠀀 😀 مرحبا", "杭州某某有限公司（分厂）",
+]  # fmt: skip
+AWKWARD_DATES = [date(1900, 1, 1), date(1969, 12, 31), date(1970, 1, 1), date(1999, 12, 31),
+                 date(2000, 1, 1), date(2099, 12, 31)]  # fmt: skip
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two rows per COPY chunk and per fetch, so a few rows cross several chunks."""
+    from dues.store import bulk
+
+    monkeypatch.setattr(bulk, "_COPY_CHUNK_ROWS", 2)
+    monkeypatch.setattr(bulk, "_FETCH_CHUNK_ROWS", 2)
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_receipt_lines_keep_every_value_through_the_bulk_paths(store: Store) -> None:
+    """Text that CSV, COPY or JSON could garble, null beside "", dates either side of
+    1970 and 2000 (the epochs of Arrow and of PostgreSQL), the Int64 extremes."""
+    rows = [
+        receipt(
+            f"R{i:02}",
+            taxpayer_name=text,
+            item_code=None if i % 3 == 0 else text,
+            tax_office="" if i % 2 else None,
+            period_start=AWKWARD_DATES[i % len(AWKWARD_DATES)],
+            paid_date=None if i % 4 == 0 else AWKWARD_DATES[-1 - i % len(AWKWARD_DATES)],
+            wage_base_fen=2**63 - 1 - i,
+            amount_fen=-(2**63) + i,
+            source_row=i,
+        )
+        for i, text in enumerate(AWKWARD_TEXT)
+    ]
+    stored = receipts(*rows)
+    commit(store, "2026-10", "run-1", new_receipts=stored)
+    assert_frame_equal(store.load_receipts(), stored)
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_results_keep_booleans_nulls_and_floats_through_the_bulk_paths(store: Store) -> None:
+    recon = reconciliation("2026-10", "A", "B", "C").with_columns(
+        fund_mismatch=pl.Series([True, False, None], dtype=pl.Boolean),
+        channel_mismatch=pl.Series([None, True, False], dtype=pl.Boolean),
+        due_date=pl.Series([None, date(1999, 12, 31), date(2000, 1, 1)], dtype=pl.Date),
+        name=pl.Series(["", None, 'x,"y"\n'], dtype=pl.String),
+    )
+    rates = pl.concat(
+        [indicators().with_columns(jurisdiction=pl.lit(j)) for j in ("甲", "乙", "丙")]
+    ).with_columns(
+        tax_collection_rate=pl.Series([1 / 3, 1e300, 5e-324]),
+        membership_rate=pl.Series([float("inf"), None, 0.925]),
+    )
+    commit(store, "2026-10", "run-1", results={"reconciliation": recon, "indicators": rates})
+    assert_frame_equal(store.load_results("reconciliation", "2026-10"), recon)
+    assert_frame_equal(
+        store.load_results("indicators", "2026-10"),
+        rates.sort("level", "jurisdiction").cast({"year": pl.Int64}),
+    )
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_a_commit_rolled_back_after_its_bulk_writes_leaves_none_of_their_rows(
+    store: Store,
+) -> None:
+    """Bulk rows go on the run's own connection: several COPY chunks (or one executemany)
+    of receipts and results, then the caller fails before COMMIT, and none of them stay."""
+    commit(store, "2026-10", "run-1", new_receipts=receipts(receipt("R1")))
+    before = store.row_counts()
+
+    def fail() -> None:
+        raise OSError("the workbook could not be saved")
+
+    with pytest.raises(OSError, match="workbook"):
+        commit(
+            store,
+            "2026-11",
+            "run-2",
+            new_receipts=receipts(*(receipt(f"S{i}") for i in range(7))),
+            new_allocations=allocations("V1", "V2", "V3"),
+            results={"reconciliation": reconciliation("2026-11", "A", "B", "C", "D", "E")},
+            before_commit=fail,
+        )
+    assert store.row_counts() == before
+    assert store.load_receipts()["receipt_no"].to_list() == ["R1"]
+    assert store.load_results("reconciliation", "2026-11").height == 0

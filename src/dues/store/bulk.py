@@ -1,26 +1,57 @@
 """Moving polars frames in and out of ledger tables fast.
 
 A run stores about a million receipt lines at county scale and far more at
-province scale, so frames bypass SQLAlchemy's per-row processing: PostgreSQL
-gets COPY through psycopg 3, SQLite one ``executemany`` on the raw sqlite3
-connection. Both use the DBAPI connection of the caller's SQLAlchemy
-transaction, so a bulk write commits or rolls back with everything else.
-Other drivers fall back to plain SQLAlchemy Core, which is slower but correct.
+province scale, so frames bypass SQLAlchemy's per-row processing. Every bulk
+read and write uses the DBAPI connection of the caller's SQLAlchemy
+transaction, so a write commits or rolls back with everything else
+(``Store.commit_run`` is all or nothing) and a read sees that transaction's
+rows and scratch tables. PostgreSQL gets binary COPY through psycopg 3, the
+rows encoded from Arrow by pgpq, and CSV COPY out; SQLite ``executemany`` on
+the raw sqlite3 connection in and ``fetchmany`` out. Other drivers fall back
+to plain SQLAlchemy Core, which is slower but correct.
+
+Why these paths (scripts/bench_store_io.py: 1,000,000 receipt lines, every
+path in turn in one process, median of 3 to 5 turns on the 2-core machine):
+
+* PostgreSQL write: binary COPY from pgpq 4.5 s, CSV COPY (before) 5.3 s. The
+  server's work dominates: psycopg's own ``write_row`` is as fast in wall time
+  but spends 2.8 s of client CPU to pgpq's 1.0 s, and ADBC's ``adbc_ingest``
+  (5.9 s) needs a connection of its own, outside the run's transaction.
+* SQLite write: ``executemany`` 6.2 s. ADBC's ingest takes 3.8 s, but on its
+  own connection, which cannot join the run's transaction; staging the rows
+  in a scratch file through ADBC and ``INSERT ... SELECT`` from it ATTACHed
+  to the run's connection took 5.3 s (best 4.2 s), for a scratch file per
+  frame, a DETACH that SQLite refuses before COMMIT, and ADBC's own copy of
+  SQLite; SQLite's json_each over polars' JSON took 20 s.
+* SQLite read: ``fetchmany`` 4.8 s (``fetchall``, before, 5.5 s and twice
+  the peak memory). ADBC reads in 1.6 s, but its driver links its own SQLite
+  (3.53 beside Python's 3.40): two copies of SQLite on one file in one
+  process lose each other's POSIX locks (sqlite.org/howtocorrupt.html 2.2.1),
+  and here a read through ADBC after a commit on the pool's connection saw
+  an empty table. connectorx (2.0 s) also reads through a SQLite of its own.
+* PostgreSQL read: CSV COPY 3.1 s; ADBC 2.5 s, connectorx 2.5 s, both on a
+  connection of their own: ADBC's takes 50-70 ms to open (it loads the
+  server's types), against 1 ms for a whole small read on the pooled
+  connection, and a run's reads are many and small (the scratch-table reads
+  must be on the run's connection anyway).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
+from pgpq import ArrowToPostgresBinaryEncoder
 
 from dues.store.tables import frame_schema
 
-# Rows per COPY chunk: bounds the memory of the CSV text at a few tens of MB.
+# Rows per COPY chunk: bounds the memory of the encoded rows at a few tens of MB.
 _COPY_CHUNK_ROWS = 200_000
 _DATE_FORMAT = "%Y-%m-%d"  # what SQLAlchemy's Date type stores in SQLite, too
+_FETCH_CHUNK_ROWS = 100_000  # sqlite3 rows turned into a frame at a time
 
 
 def _backend(conn: sa.Connection) -> str:
@@ -37,6 +68,9 @@ def _driver_connection(conn: sa.Connection) -> Any:
     if raw is None:  # only after the connection was invalidated
         raise sa.exc.InvalidRequestError("the database connection was closed")
     return raw
+
+
+# --- writing -----------------------------------------------------------------
 
 
 def insert_frame(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> None:
@@ -63,15 +97,27 @@ def _quoted_columns(conn: sa.Connection, table: sa.Table) -> str:
 
 
 def _copy_in(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> None:
-    # polars' CSV matches PostgreSQL's: NULL is an empty unquoted field, an
-    # empty string is "", and text is quoted whenever a delimiter needs it.
     target = conn.dialect.identifier_preparer.format_table(table)
-    statement = f"COPY {target} ({_quoted_columns(conn, table)}) FROM STDIN (FORMAT csv)"
+    statement = f"COPY {target} ({_quoted_columns(conn, table)}) FROM STDIN (FORMAT binary)"
     with _driver_connection(conn).cursor() as cursor, cursor.copy(statement) as copy:
-        for chunk in frame.iter_slices(_COPY_CHUNK_ROWS):
-            buffer = io.BytesIO()
-            chunk.write_csv(buffer, include_header=False)
-            copy.write(buffer.getvalue())
+        for data in copy_binary(frame):
+            copy.write(data)
+
+
+def copy_binary(frame: pl.DataFrame) -> Iterator[bytes]:
+    """``frame`` in PostgreSQL's binary COPY format, a chunk of rows at a time.
+
+    Each column's type is read off its Arrow type (Int64 as bigint, Date as
+    date, String as text, ...), so ``frame`` must have the table's dtypes,
+    which ``frames.conform`` ensures.
+    """
+    # Oldest: plain (large) strings, which pgpq knows, rather than string views.
+    arrow = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+    encoder = ArrowToPostgresBinaryEncoder(arrow.schema)
+    yield encoder.write_header()
+    for batch in arrow.to_batches(max_chunksize=_COPY_CHUNK_ROWS):
+        yield encoder.write_batch(batch)
+    yield encoder.finish()
 
 
 def _executemany_sqlite(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> None:
@@ -86,6 +132,9 @@ def _executemany_sqlite(conn: sa.Connection, table: sa.Table, frame: pl.DataFram
         cursor.executemany(statement, rows.iter_rows())
     finally:
         cursor.close()
+
+
+# --- reading -----------------------------------------------------------------
 
 
 def read_frame(
@@ -136,11 +185,16 @@ def _fetch_sqlite(conn: sa.Connection, statement: sa.Select[Any], wire: pl.Schem
     params = compiled.construct_params()
     positional = [params[name] for name in compiled.positiontup or ()]
     cursor = _driver_connection(conn).cursor()
+    chunks: list[pl.DataFrame] = []
     try:
-        rows = cursor.execute(str(compiled), positional).fetchall()
+        cursor.execute(str(compiled), positional)
+        # A chunk at a time: read at once, a million receipt lines took 1.7 GB at
+        # the peak (their 16 million Python objects), in chunks 0.8 GB, as fast.
+        while rows := cursor.fetchmany(_FETCH_CHUNK_ROWS):
+            chunks.append(pl.DataFrame(rows, schema=wire, orient="row"))
     finally:
         cursor.close()
-    return pl.DataFrame(rows, schema=wire, orient="row")
+    return pl.concat(chunks) if chunks else pl.DataFrame(schema=wire)
 
 
 def _restore_dtypes(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
