@@ -20,6 +20,22 @@ def county() -> Path:
     return require_county()
 
 
+# ---- the user's own ledger ------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_user_data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test may touch the real ~/.local/share/dues (the default ledger's folder)."""
+    folder = tmp_path_factory.mktemp("user-data")
+    before = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(folder)
+    yield
+    if before is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = before
+
+
 # ---- ledger databases ---------------------------------------------------------------------
 
 PG_URL_ENV = "DUES_TEST_PG_URL"

@@ -108,6 +108,7 @@ def test_without_a_prefect_server_a_run_happens_in_this_process_without_prefect(
         "assert 'prefect' not in sys.modules, 'local mode imported Prefect'\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    (tmp_path / "dues.toml").write_text('[ledger]\nurl = "sqlite:///ledger.db"\n')
     done = subprocess.run(
         [sys.executable, "-c", script, str(inputs / "registry.xlsx"),
          str(inputs / "collections_2026-07.xlsx"), str(inputs / "allocations_2026-07.csv")],
@@ -115,8 +116,11 @@ def test_without_a_prefect_server_a_run_happens_in_this_process_without_prefect(
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "report: out/2026-07/report.xlsx" in done.stdout
+    assert f"ledger: sqlite:///{tmp_path / 'ledger.db'} — empty: this is its first run" in (
+        " ".join(done.stdout.split())
+    )
     history = CliRunner().invoke(
-        app, ["runs", "--json", "--db", f"sqlite:///{tmp_path / 'var' / 'dues.db'}"]
+        app, ["runs", "--json", "--db", f"sqlite:///{tmp_path / 'ledger.db'}"]
     )
     assert history.exit_code == 0, history.output
     (run,) = [json.loads(line) for line in history.output.splitlines()]

@@ -482,13 +482,14 @@ def test_a_run_waits_for_a_writer_then_fails_cleanly_and_can_retry(tmp_path: Pat
         assert store.load_receipts().height == 1
 
 
-def test_default_database_is_var_dues_db_in_the_working_directory(
+def test_the_default_database_is_the_users_own_ledger_wherever_one_stands(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)
     with open_store() as store:
-        assert store.url == f"sqlite:///{tmp_path / 'var' / 'dues.db'}"
-    assert (tmp_path / "var" / "dues.db").is_file()
+        assert store.url == f"sqlite:///{tmp_path / 'data' / 'dues' / 'ledger.db'}"
+    assert (tmp_path / "data" / "dues" / "ledger.db").is_file()
 
 
 def test_run_times_must_carry_a_timezone(store: Store) -> None:

@@ -21,7 +21,10 @@ app = typer.Typer(
     add_completion=False,
     help="Reconcile trade-union dues and preparatory-fund collections (SPEC §5).",
 )
-DB_HELP = "Database URL (default: DUES_DATABASE_URL, else var/dues.db under this folder)."
+DB_HELP = (
+    "Database URL (default: DUES_DATABASE_URL, else the ledger a dues.toml here or in a "
+    "folder above names, else your own: ~/.local/share/dues/ledger.db)."
+)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -190,11 +193,35 @@ def run(
         lang="en" if lang == "en" else "zh",  # checked above; this spells it for mypy
         wait_s=wait,
     )
+    check_prefect_api()  # before the ledger is even opened
     try:
+        announce_ledger(request.db)
         summary = execute(request)
     except (RunError, StoreError, InputError) as exc:
         raise fail(str(exc)) from exc
     print_summary(summary)
+
+
+def announce_ledger(url: str) -> None:
+    """Which ledger a run uses and what it holds: a clerk sees a wrong or new one at once."""
+    import polars as pl
+
+    from dues.store import open_store
+
+    with open_store(url) as store:
+        runs = store.list_runs()
+        shown = store.url
+    if runs.is_empty():
+        console.print(
+            f"ledger: {shown} — empty: this is its first run", highlight=False, soft_wrap=True
+        )
+        return
+    done = sorted(runs.filter(pl.col("status") == "completed")["period"].to_list())
+    console.print(
+        f"ledger: {shown} — {runs.height} run(s), periods {done[0]} … {done[-1]}",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def execute(request: RunRequest) -> RunSummary:

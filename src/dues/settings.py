@@ -17,6 +17,7 @@ from dues.store.engine import default_url
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DUES_", env_file=".env", extra="ignore")
 
-    database_url: str = Field(default_factory=default_url)
+    # Without DUES_DATABASE_URL: the ledger of the installation (see default_url).
+    database_url: str = Field(default_factory=lambda: default_url())
     config: Path | None = None
     out: Path = Path("out")

@@ -22,9 +22,6 @@ from dues import periods
 
 # Execution option read by the SQLite "begin" hook below.
 SQLITE_BEGIN_OPTION = "dues_sqlite_begin"
-# Execution option of a connection whose reads join its own (TEMPORARY) scratch tables:
-# they must read on that connection, not on another that cannot see them.
-SCRATCH_OPTION = "dues_scratch"
 _MIGRATIONS = "dues:migrations"
 # Any constant will do: it only has to be the same for every dues process.
 _PG_MIGRATION_LOCK = 0x64756573  # "dues"
@@ -34,13 +31,53 @@ class StoreError(RuntimeError):
     """The ledger database could not be opened, read or written; the message is one line."""
 
 
-def default_url() -> str:
-    """The embedded ledger: ``var/dues.db`` under the working directory.
+# The office's dues installation: found in the working folder or any folder above it.
+LEDGER_FILE = "dues.toml"
 
-    The one default of the whole program: the command line, the settings, the
-    run request and Alembic all ask this function.
+
+def default_url(start: Path | None = None) -> str:
+    """The ledger when none is named (by --db or DUES_DATABASE_URL).
+
+    The one default of the whole program: the command line, the settings, the run
+    request and Alembic all ask this function. It does not depend on the folder a
+    clerk stands in, only on the installation: the ledger a `dues.toml` names, found
+    in the working folder (`start`) or any folder above it, else the user's own
+    ledger in their data folder (`~/.local/share/dues/ledger.db` on Linux).
     """
-    return f"sqlite:///{Path.cwd() / 'var' / 'dues.db'}"
+    found = find_ledger_file(start or Path.cwd())
+    if found is not None:
+        return ledger_of_file(found)
+    from platformdirs import user_data_path
+
+    return f"sqlite:///{user_data_path('dues') / 'ledger.db'}"
+
+
+def find_ledger_file(start: Path) -> Path | None:
+    """The nearest `dues.toml` in `start` or a folder above it."""
+    for folder in (start.resolve(), *start.resolve().parents):
+        if (folder / LEDGER_FILE).is_file():
+            return folder / LEDGER_FILE
+    return None
+
+
+def ledger_of_file(path: Path) -> str:
+    """The ledger URL a dues.toml names (`[ledger] url = ...`); a relative SQLite
+    file is relative to the dues.toml, so every folder below it finds the same one."""
+    import tomllib
+
+    try:
+        url = tomllib.loads(path.read_text(encoding="utf-8"))["ledger"]["url"]
+        parsed = make_url(url)
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, sa.exc.ArgumentError) as exc:
+        raise StoreError(
+            f"{path}: cannot read the ledger from it ({type(exc).__name__}: {exc}); "
+            'it must say [ledger] url = "sqlite:///ledger.db" or a postgresql+psycopg:// URL'
+        ) from None
+    database = parsed.database or ""
+    relative = database not in ("", ":memory:") and not Path(database).expanduser().is_absolute()
+    if parsed.get_backend_name() == "sqlite" and relative:
+        parsed = parsed.set(database=str(path.parent / database))
+    return parsed.render_as_string(hide_password=False)
 
 
 def masked(url: str | URL) -> str:

@@ -37,7 +37,6 @@ from dues.conservation import FileStats
 from dues.store import tables as t
 from dues.store.bulk import insert_frame, read_frame
 from dues.store.engine import (
-    SCRATCH_OPTION,
     StoreError,
     check_period,
     create_store_engine,
@@ -173,7 +172,6 @@ class Store:
         if exclude_period is not None:
             where = sa.and_(match, table.c.run_id.not_in(_runs_of(exclude_period)))
         with self._transaction(f"cannot load {table.name}") as conn:
-            conn.execution_options(**{SCRATCH_OPTION: True})
             scratch.create(conn)
             try:
                 insert_frame(conn, scratch, rows)
