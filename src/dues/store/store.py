@@ -303,7 +303,7 @@ class Store:
 
 
 def open_store(url: str | None = None, *, timeout_s: float = 10.0) -> Store:
-    """Open the ledger at ``url`` (default: ``var/dues.db`` here), migrated to head.
+    """Open the ledger at ``url`` (default: ``engine.default_url()``), migrated to head.
 
     ``timeout_s`` bounds the wait for a locked SQLite file and for connecting
     to PostgreSQL. Raises StoreError with one line when that fails.
