@@ -56,6 +56,7 @@ TARGETS = {"ingest_csv": 5.0, "ingest_xlsx": 2.0}
 BIN = Path(sys.executable).parent  # the venv's: python, dues
 PAGE = os.sysconf("SC_PAGE_SIZE")
 COUNTY_UNITS = 300
+SQLITE_SIDE_FILES = ("", "-wal", "-shm", ".lock")  # the file, its journal, the store's lock
 TOTALS = ("expected_fen", "paid_fen", "paid_dues_fen", "paid_prep_fen", "allocated_fen")
 TOTALS += ("arrears_fen", "credit_fen")
 T = TypeVar("T")
@@ -204,7 +205,7 @@ class Stores:
         if self.backend == "sqlite":
             url = self._sqlite(name)
             path = Path(url.removeprefix("sqlite:///"))
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in SQLITE_SIDE_FILES:
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
             if like is not None:
                 shutil.copyfile(like.removeprefix("sqlite:///"), path)
@@ -223,7 +224,7 @@ class Stores:
     def drop(self, url: str) -> None:
         if self.backend == "sqlite":
             path = url.removeprefix("sqlite:///")
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in SQLITE_SIDE_FILES:
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
             return
         import sqlalchemy as sa
