@@ -25,8 +25,13 @@ def month_sums_of_run(store: Store, run_id: str) -> pl.DataFrame:
 
 
 def ensure_month_sums(store: Store) -> None:
-    """Give every run whose lines are stored its unit-month sums, where it has none:
-    a ledger from before the sums were kept (revision 0004) gets them once."""
+    """Give a ledger from before the sums were kept (revision 0004) its sums, once.
+
+    Every run calls this, so it probes first: listing the runs of the stored lines
+    would scan every line, each month, for ever.
+    """
+    if not store.lacks_month_sums():
+        return
     have = set(store.runs_with_month_sums())
     for run_id in store.runs_with_lines():
         if run_id not in have:

@@ -204,6 +204,17 @@ class Store:
         with self._transaction("cannot list the runs with lines") as conn:
             return sorted(conn.execute(query).scalars())
 
+    def lacks_month_sums(self) -> bool:
+        """Whether lines are stored but no unit-month sums at all: a ledger from before
+        revision 0004. Three EXISTS probes, cheap however large the ledger."""
+        has = [
+            sa.exists(sa.select(table.c.run_id))
+            for table in (t.receipts, t.allocations, t.unit_month_sums)
+        ]
+        query = sa.select(sa.or_(has[0], has[1]) & ~has[2])
+        with self._transaction("cannot probe the unit-month sums") as conn:
+            return bool(conn.execute(query).scalar_one())
+
     def runs_with_month_sums(self) -> list[str]:
         """The runs whose unit-month sums are in the ledger."""
         query = sa.select(t.unit_month_sums.c.run_id).distinct()
