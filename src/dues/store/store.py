@@ -11,7 +11,7 @@ period P, in one transaction:
 3. inserts the new run's rows.
 
 So the caller must judge duplicates against the store *without* the rows of
-earlier runs of P — ``load_receipts(exclude_period=P)`` — and pass every line
+earlier runs of P — ``load_lines_with_keys(..., exclude_period=P)`` — and pass every line
 of its inputs that is not stored by another period as ``new_receipts``. Then
 running P twice on the same inputs leaves the same ledger, and corrected
 inputs replace P's lines instead of adding to them. Lines first stored by P
