@@ -37,19 +37,24 @@ if TYPE_CHECKING:
 DETAIL_TABLES = ("reconciliation", "arrears", "founding_drive", "prep_returns", "unmatched",
                  "quarantine")  # fmt: skip
 _ZIP_EPOCH = datetime(1980, 1, 1)  # the earliest time a zip entry can carry
+# Deflate level 1, not zlib's default 6: for the 250 MB 对账明细 of 100,000 units it
+# compressed in 2.4 s instead of 8.9 s, to a file of 27 MB instead of 22 MB.
+_ZIP_LEVEL = 1
 
 
 class _StableZip(zipfile.ZipFile):
     """A zip whose entries all carry one fixed time instead of the clock's."""
 
     def __init__(self, file: Path, stamp: datetime, rows: Mapping[str, Path]) -> None:
-        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+        super().__init__(file, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=_ZIP_LEVEL)
         self._date_time = max(stamp, _ZIP_EPOCH).timetuple()[:6]
         self._rows = rows  # sheet part name -> its data rows (dues.report.sheetdata)
 
     def _info(self, name: str, size: int = 0) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, self._date_time)
         info.compress_type = zipfile.ZIP_DEFLATED
+        # What ZipFile.open(info, "w") compresses with (a property of that name since 3.13).
+        info._compresslevel = _ZIP_LEVEL  # type: ignore[attr-defined]
         info.external_attr = 0o600 << 16  # what ZipFile.writestr gives a bare name
         info.file_size = size  # lets ZipFile.open decide on zip64 up front
         return info
