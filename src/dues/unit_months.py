@@ -14,7 +14,6 @@ from datetime import date
 import polars as pl
 
 from dues.checks import assert_unique
-from dues.periods import MONTH_DTYPE
 from dues.policy import Policy
 from dues.rules import (
     channel,
@@ -74,18 +73,6 @@ def unit_month_sums(receipts: pl.DataFrame, allocations: pl.DataFrame) -> pl.Dat
         .group_by("uscc", "month")
         .agg(pl.col(SUMMED).sum(), records=pl.len().cast(pl.Int64))
         .sort("uscc", "month")
-        .select(SUM_COLUMNS)
-    )
-
-
-def add_sums(*sums: pl.DataFrame) -> pl.DataFrame:
-    """Several unit-month sums as one: per (uscc, month), every column added."""
-    return (
-        pl.concat([s.select(SUM_COLUMNS) for s in sums], how="vertical_relaxed")
-        .group_by("uscc", "month")
-        .agg(pl.col(*SUMMED, "records").sum())
-        .sort("uscc", "month")
-        .with_columns(pl.col("month").cast(MONTH_DTYPE))
         .select(SUM_COLUMNS)
     )
 
@@ -197,8 +184,11 @@ def reconciliation_of_sums(
     end: int,
     as_of: date,
 ) -> pl.DataFrame:
-    """`reconciliation` from the unit-month sums of every record (`unit_month_sums`)."""
-    assert_unique(sums, ["uscc", "month"], "unit-month sums")
+    """`reconciliation` from the unit-month sums of every record (`unit_month_sums`).
+
+    A (uscc, month) may come several times (the sums each run kept, and this run's):
+    sums of sums are sums, and they are added where they land on the grid.
+    """
     units = unit_index(registry)
     ids = units.select("uscc", "unit")
     months = sums.join(ids, on="uscc", how="inner").drop("uscc")

@@ -20,7 +20,7 @@ from dues.ledger_check import ensure_month_sums
 from dues.repeats import Merge
 from dues.store import Store
 from dues.store.store import LineKind
-from dues.unit_months import add_sums
+from dues.unit_months import SUM_COLUMNS
 
 RAW = "raw"  # the bureau cells ingest keeps for a line whose key repeats in its file
 _WHERE = ("source_file", "source_row")
@@ -72,7 +72,7 @@ class StoredLedger:
     """What a run reads of the stored ledger: never every stored line."""
 
     stored: dict[str, pl.DataFrame]  # the stored lines with the keys of the run's lines
-    sums: pl.DataFrame  # the unit-month sums of every stored line, added up
+    sums: pl.DataFrame  # the unit-month sums of every stored run's lines, one row per run
     outside: dict[str, pl.DataFrame]  # the stored lines of units outside the registry
 
 
@@ -82,8 +82,8 @@ def read_ledger(
     """The ledger as a run of `period` sees it: other periods' runs only (a re-run
     replaces the lines its period stored before)."""
     ensure_month_sums(store)
-    per_run = store.load_month_sums(exclude_period=period)
-    sums = add_sums(per_run)
+    # Per run, not added up: the rules add them as they place them on the grid.
+    sums = store.load_month_sums(exclude_period=period).select(SUM_COLUMNS)
     elsewhere = sums.select(pl.col("uscc").unique()).filter(~pl.col("uscc").is_in(registry))
     kinds: tuple[LineKind, ...] = ("receipts", "allocations")
     return StoredLedger(

@@ -31,7 +31,7 @@ from dues.run.publish import discard, publish
 from dues.run.request import RunContext, RunError, RunRequest, preflight
 from dues.run.workfolder import read_stats, write_stats
 from dues.store.tables import LINE_TABLES, frame_schema
-from dues.unit_months import add_sums, unit_month_sums
+from dues.unit_months import unit_month_sums
 
 # Above this many unit-months the workbook is written by a child process beside the
 # commit; below it, starting a Python process costs more than it saves.
@@ -108,7 +108,7 @@ def reconcile(ctx: RunContext) -> None:
     try:
         outputs = reconcile_sums(
             pl.read_parquet(work.registry),
-            add_sums(pl.read_parquet(work.stored_sums), new_sums),
+            pl.concat([pl.read_parquet(work.stored_sums), new_sums], how="vertical_relaxed"),
             outside("receipts"),
             outside("allocations"),
             ctx.policy,

@@ -31,7 +31,6 @@ from typing import Any, Literal, Self
 
 import polars as pl
 import sqlalchemy as sa
-from alembic.util import CommandError
 
 from dues.conservation import FileStats
 from dues.store import tables as t
@@ -181,14 +180,14 @@ class Store:
 
     def load_month_sums(self, exclude_period: str | None = None) -> pl.DataFrame:
         """The unit-month sums of every stored run's lines, one row per run, unit and
-        month (the caller adds them up: ``dues.unit_months.add_sums``); see load_receipts
+        month, in no particular order (the rules add them up); see load_receipts
         for ``exclude_period``."""
         table = t.unit_month_sums
         where = None
         if exclude_period is not None:
             where = table.c.run_id.not_in(_runs_of(exclude_period))
         with self._transaction("cannot load the unit-month sums") as conn:
-            return read_frame(conn, table, where).sort("run_id", "uscc", "month")
+            return read_frame(conn, table, where)
 
     def load_lines_of_run(self, kind: LineKind, run_id: str) -> pl.DataFrame:
         """The lines of ``kind`` stored by run ``run_id`` (to rebuild its sums)."""
@@ -326,7 +325,7 @@ def open_store(url: str | None = None, *, timeout_s: float = 10.0) -> Store:
         raise StoreError(f"cannot open database {masked(url)}: {describe(error, url)}") from error
     try:
         upgrade_to_head(engine)
-    except (StoreError, sa.exc.SQLAlchemyError, CommandError, OSError) as error:
+    except (StoreError, sa.exc.SQLAlchemyError, OSError) as error:
         engine.dispose()
         raise StoreError(f"cannot open database {masked(url)}: {describe(error, url)}") from error
     return Store(engine, url)
