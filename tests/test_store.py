@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -249,6 +251,39 @@ def test_open_store_migrates_an_empty_database_to_head(store_url: str) -> None:
     engine.dispose()
     with open_store(store_url) as again:  # already at head: opens without migrating
         assert again.list_runs().height == 0
+
+
+def test_the_head_revision_dues_knows_is_alembics() -> None:
+    from dues.store import engine
+
+    assert engine.HEAD_REVISION == engine.head_revision() == HEAD_REVISION
+
+
+def test_a_ledger_at_head_opens_without_importing_alembic(tmp_path: Path) -> None:
+    """Alembic costs a fifth of a county run's start-up: only a migration may load it."""
+    db = tmp_path / "ledger.db"
+    with open_store(f"sqlite:///{db}"):
+        pass
+    probe = (
+        "import sys\n"
+        "from dues.store import StoreError, open_store\n"
+        "try:\n"
+        f"    with open_store({f'sqlite:///{db}'!r}) as s:\n"
+        "        s.list_runs()\n"
+        "except StoreError as error:\n"
+        "    print(error)\n"
+        "print(sorted(m for m in sys.modules if m == 'alembic' or m.startswith('alembic.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    # Any other revision goes through Alembic, which knows them all.
+    raw = sqlite3.connect(db)
+    raw.execute("UPDATE alembic_version SET version_num = 'f00d'")
+    raw.commit()
+    raw.close()
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "schema is at revision f00d, newer than this version of dues" in done.stdout
+    assert "'alembic'" in done.stdout
 
 
 def test_a_new_sqlite_ledger_has_big_pages_and_wal_and_an_old_one_keeps_its_pages(

@@ -7,24 +7,27 @@ database (password masked) and the cause, never a traceback.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 
 from dues import periods
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 # Execution option read by the SQLite "begin" hook below.
 SQLITE_BEGIN_OPTION = "dues_sqlite_begin"
 _MIGRATIONS = "dues:migrations"
 # Any constant will do: it only has to be the same for every dues process.
 _PG_MIGRATION_LOCK = 0x64756573  # "dues"
+# The newest revision in migrations/versions (tests/test_store.py checks it against
+# Alembic's own answer). A ledger already there is opened without importing Alembic,
+# a fifth of a county run's start-up; any other revision goes through Alembic.
+HEAD_REVISION = "0004"
 
 
 class StoreError(RuntimeError):
@@ -172,13 +175,49 @@ def writing(conn: sa.Connection) -> sa.Connection:
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", _MIGRATIONS)
     return config
 
 
+def head_revision() -> str | None:
+    """The newest migration, as Alembic reads it from migrations/versions."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def _stored_revision(engine: sa.Engine) -> str | None:
+    """alembic_version's one row, read without Alembic (None: no such table or row)."""
+    version = sa.table("alembic_version", sa.column("version_num"))
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(sa.select(version.c.version_num)).scalar()
+
+
 def upgrade_to_head(engine: sa.Engine) -> None:
-    """Create the schema, or bring it up to this version of dues; a no-op at head."""
+    """Create the schema, or bring it up to this version of dues; a no-op at head.
+
+    Alembic's failures come out as StoreError.
+    """
+    if _stored_revision(engine) == HEAD_REVISION:
+        return
+    from alembic.util import CommandError
+
+    try:
+        _upgrade(engine)
+    except CommandError as error:
+        raise StoreError(" ".join(str(error).split())) from error
+
+
+def _upgrade(engine: sa.Engine) -> None:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     config = _alembic_config()
     scripts = ScriptDirectory.from_config(config)
     head = scripts.get_current_head()
@@ -223,6 +262,8 @@ def _driver_execute(conn: sa.Connection, statement: str) -> None:
 
 
 def _known_revision(scripts: ScriptDirectory, revision: str) -> bool:
+    from alembic.util import CommandError
+
     try:
         return scripts.get_revision(revision) is not None
     except CommandError:
