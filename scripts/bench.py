@@ -10,7 +10,8 @@ by side on the same clean CSVs, in this one benchmark run:
   what an office runs;
 * dues library: `dues.run.run_period` in a fresh Python process;
 * pandas: scripts/pandas_reference.py, SPEC §4's arithmetic alone (no store, so it
-  re-reads every month's files).
+  re-reads every month's files), in a venv of its own (bench-data/yardstick-venv: dues
+  does not depend on pandas, and an office's dues has none to import).
 
 Each dues measurement starts from its own copy of the case's store: the months stored
 before the case were run one by one beforehand (`--setup monthly`, as an office would
@@ -54,6 +55,10 @@ CSV_ROWS, XLSX_ROWS = 1_000_000, 100_000
 PG_URL = os.environ.get("DUES_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TARGETS = {"ingest_csv": 5.0, "ingest_xlsx": 2.0}
 BIN = Path(sys.executable).parent  # the venv's: python, dues
+# The pandas script runs in a venv of its own: pandas is no dependency of dues, and
+# where it is installed pandera imports it (0.3 s of every dues process).
+YARDSTICK = DATA / "yardstick-venv"
+YARDSTICK_PACKAGES = ("pandas>=2.2", "numpy", "pyarrow>=15")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 COUNTY_UNITS = 300
 SQLITE_SIDE_FILES = ("", "-wal", "-shm", ".lock")  # the file, its journal, the store's lock
@@ -417,6 +422,22 @@ def library_child(request_json: str) -> int:
     return 0
 
 
+def yardstick_python() -> Path:
+    """The pandas script's interpreter: bench-data/yardstick-venv, made on first use."""
+    python = YARDSTICK / "bin" / "python"
+    stamp = YARDSTICK / "installed.txt"
+    wanted = "\n".join(YARDSTICK_PACKAGES)
+    if python.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == wanted:
+        return python
+    shutil.rmtree(YARDSTICK, ignore_errors=True)
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", str(YARDSTICK)], check=True)
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, *YARDSTICK_PACKAGES], check=True)
+    stamp.write_text(wanted, encoding="utf-8")
+    return python
+
+
 # ---- a case on a backend ------------------------------------------------------------------
 
 
@@ -487,7 +508,7 @@ def bench_case(case: Case, backend: str, stores: Stores, setup: str, repeat: int
         run_json["library"] = out / "library" / new["period"] / "run.json"
         stores.drop(db)
         # The pandas script on the same clean CSVs (all months: it has no store).
-        cmd = [str(BIN / "python"), str(Path(__file__).with_name("pandas_reference.py"))]
+        cmd = [str(yardstick_python()), str(Path(__file__).with_name("pandas_reference.py"))]
         cmd += ["--period", every["period"], "--registry", every["registry"]]
         cmd += ["--collections", *every["collections"], "--allocations", *every["allocations"]]
         cmd += ["--out", str(out / "pandas")]
