@@ -32,7 +32,7 @@ bench: $(STAMP) ## ingest benchmarks; dues beside a pandas script: county, 100k 
 	$(BIN)/python scripts/bench.py
 
 bench-big: $(STAMP) ## the cold start at province scale, 1,000,000 units, beside the pandas script
-	$(BIN)/python scripts/bench.py --units 1000000 --cases cold --only run
+	$(BIN)/python scripts/bench.py --units 1000000 --cases cold --only run --kinds library,pandas
 
 clean: ## remove generated data, outputs and the virtual environment
 	rm -rf $(VENV) $(DEMO) bench-data var out .pytest_cache .mypy_cache .ruff_cache

@@ -26,6 +26,7 @@ child's PYTHONPATH, ahead of the editable install.
 
     python scripts/bench.py [--units N] [--cases county,steady,cold] [--skip-pg]
         [--skip-sqlite] [--only ingest|run] [--repeat K] [--setup monthly|once] [--at REV]
+        [--kinds cli,library,pandas]
 """
 
 from __future__ import annotations
@@ -469,7 +470,9 @@ def _fail(what: str, m: Measured) -> None:
     print(f"    {what} FAILED (exit {m.returncode}):\n{tail}", flush=True)
 
 
-def bench_case(case: Case, backend: str, stores: Stores, setup: str, repeat: int) -> dict[str, Any]:
+def bench_case(
+    case: Case, backend: str, stores: Stores, setup: str, repeat: int, kinds: frozenset[str]
+) -> dict[str, Any]:
     stored = stores.stored(case, setup)
     new = files_of(case.units, case.periods, case.stored, case.stored + case.new)
     every = files_of(case.units, case.periods, 0, case.stored + case.new)  # what pandas re-reads
@@ -490,23 +493,25 @@ def bench_case(case: Case, backend: str, stores: Stores, setup: str, repeat: int
 
     for i in range(repeat):
         # dues as an office runs it: the command, default settings.
-        db = stores.fresh(f"m_{case.name.replace('-', '_')}_cli", stored)
-        shutil.rmtree(out / "cli", ignore_errors=True)
-        cmd = [str(BIN / "dues"), "run", *_run_args(new), "--out", str(out / "cli"), "--db", db]
-        keep("cli", measure(cmd, logs / f"cli-{i}", _cli_env()))
-        run_json["cli"] = out / "cli" / new["period"] / "run.json"
-        stores.drop(db)
+        if "cli" in kinds:
+            db = stores.fresh(f"m_{case.name.replace('-', '_')}_cli", stored)
+            shutil.rmtree(out / "cli", ignore_errors=True)
+            cmd = [str(BIN / "dues"), "run", *_run_args(new), "--out", str(out / "cli")]
+            keep("cli", measure([*cmd, "--db", db], logs / f"cli-{i}", _cli_env()))
+            run_json["cli"] = out / "cli" / new["period"] / "run.json"
+            stores.drop(db)
         # dues as a library call in a fresh process.
-        db = stores.fresh(f"m_{case.name.replace('-', '_')}_lib", stored)
-        shutil.rmtree(out / "library", ignore_errors=True)
-        spec = json.dumps(new | {"out": str(out / "library"), "db": db})
-        cmd = [str(BIN / "python"), __file__, "--library-run", spec]
-        m = measure(cmd, logs / f"library-{i}", _cli_env())
-        keep("library", m)
-        if m.returncode == 0 and best["library"] is m:
-            extra["library"] = last_json(m.stdout)
-        run_json["library"] = out / "library" / new["period"] / "run.json"
-        stores.drop(db)
+        if "library" in kinds:
+            db = stores.fresh(f"m_{case.name.replace('-', '_')}_lib", stored)
+            shutil.rmtree(out / "library", ignore_errors=True)
+            spec = json.dumps(new | {"out": str(out / "library"), "db": db})
+            cmd = [str(BIN / "python"), __file__, "--library-run", spec]
+            m = measure(cmd, logs / f"library-{i}", _cli_env())
+            keep("library", m)
+            if m.returncode == 0 and best["library"] is m:
+                extra["library"] = last_json(m.stdout)
+            run_json["library"] = out / "library" / new["period"] / "run.json"
+            stores.drop(db)
         # The pandas script on the same clean CSVs (all months: it has no store).
         cmd = [str(yardstick_python()), str(Path(__file__).with_name("pandas_reference.py"))]
         cmd += ["--period", every["period"], "--registry", every["registry"]]
@@ -522,8 +527,8 @@ def bench_case(case: Case, backend: str, stores: Stores, setup: str, repeat: int
 
     cli, lib, pandas = secs("cli"), secs("library"), secs("pandas")
     totals = {
-        "dues_cli": _totals_of(run_json["cli"]),
-        "dues_library": _totals_of(run_json["library"]),
+        "dues_cli": _totals_of(run_json["cli"]) if "cli" in run_json else None,
+        "dues_library": _totals_of(run_json["library"]) if "library" in run_json else None,
         "pandas": extra.get("pandas", {}).get("totals", {}),
     }
     row = {
@@ -561,14 +566,17 @@ def _print_row(row: dict[str, Any]) -> None:
         parts = [f"imports {row['library_import_s']:.2f}"]
         parts += [f"{k} {v:.2f}" for k, v in stages.items()]
         print(f"    library: {', '.join(parts)}; run_period {row['library_run_period_s']:.2f} s")
-    dues, pandas = row["totals"]["dues_cli"], row["totals"]["pandas"]
+    dues = row["totals"]["dues_cli"] or row["totals"]["dues_library"] or {}
+    pandas = row["totals"]["pandas"]
     gaps = [
         f"{k} {(pandas[k] - dues[k]) / max(abs(dues[k]), 1):+.3%}"
         for k in TOTALS
         if k in dues and k in pandas
     ]
     same = row["totals"]["dues_cli"] == row["totals"]["dues_library"]
-    print(f"    pandas vs dues totals: {', '.join(gaps)}; CLI = library: {same}", flush=True)
+    both = None not in (row["totals"]["dues_cli"], row["totals"]["dues_library"])
+    tail = f"; CLI = library: {same}" if both else ""
+    print(f"    pandas vs dues totals: {', '.join(gaps)}{tail}", flush=True)
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
@@ -701,6 +709,9 @@ def run_cases(args: argparse.Namespace, results: dict[str, Any]) -> None:
             f"{manifest['receipt_lines']:,} receipt lines in {time.perf_counter() - start:.1f} s",
             flush=True,
         )
+    kinds = frozenset(k for k in args.kinds.split(",") if k)
+    if not kinds <= {"cli", "library", "pandas"} or "pandas" not in kinds:
+        raise SystemExit("--kinds: pandas and any of cli, library")
     skips = (("sqlite", args.skip_sqlite), ("postgresql", args.skip_pg))
     backends = [b for b, skip in skips if not skip]
     rows: list[dict[str, Any]] = []
@@ -713,7 +724,7 @@ def run_cases(args: argparse.Namespace, results: dict[str, Any]) -> None:
             for case in cases:
                 print(f"{case.label} on {backend}:", flush=True)
                 try:
-                    row = bench_case(case, backend, stores, args.setup, args.repeat)
+                    row = bench_case(case, backend, stores, args.setup, args.repeat, kinds)
                 except Exception as exc:  # a broken case must not lose the others
                     print(f"    FAILED: {type(exc).__name__}: {exc}", flush=True)
                     row = {"case": case.label, "backend": backend, "error": str(exc)}
@@ -738,6 +749,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-sqlite", action="store_true")
     ap.add_argument("--only", choices=("ingest", "run"))
     ap.add_argument("--repeat", type=int, default=1, help="keep the fastest of K of each")
+    ap.add_argument("--kinds", default="cli,library,pandas", help="which processes to measure")
     ap.add_argument("--setup", choices=("monthly", "once"), default="monthly")
     ap.add_argument("--at", metavar="REV", help="measure this commit, not the working tree")
     ap.add_argument("--library-run", help=argparse.SUPPRESS)
