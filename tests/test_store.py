@@ -560,7 +560,10 @@ def test_arrears_keep_the_aging_buckets_the_county_configured(store: Store) -> N
     assert loaded.columns[7:] == [
         f"aging_{suffix}_fen" for suffix, _, _ in defaults.aging_buckets()
     ]
-    assert store.row_counts()["result_arrears_aging"] == 2 * 5
+    # Only what is owed is kept, and the first unit names every bucket: A keeps its
+    # three empty buckets (of five), B none of its four.
+    assert owed.select(owed.columns[7:]).rows() == [(10_000, 10_000, 0, 0, 0), (0, 0, 0, 0, 10_000)]
+    assert store.row_counts()["result_arrears_aging"] == 5 + 1
 
 
 def test_each_result_table_keeps_its_output_contract_in_order() -> None:

@@ -75,6 +75,10 @@ def result_parts(kind: str, frame: pl.DataFrame) -> list[tuple[sa.Table, pl.Data
             bucket=pl.col("column").str.extract(AGING_COLUMN.pattern),
         )
         .drop("column")
+        # See tables.result_arrears_aging: no zero rows, but every bucket named once.
+        .filter(
+            (pl.col("aging_fen") != 0).fill_null(True) | (pl.col("uscc") == pl.col("uscc").min())
+        )
     )
     return [
         (table, conform(frame.drop(aging), table, what)),
@@ -90,7 +94,15 @@ def load_result(conn: sa.Connection, kind: str, period: str) -> pl.DataFrame:
         return frame
     aging = t.result_arrears_aging
     long = caller_view(read_frame(conn, aging, aging.c.run_period == period), aging)
-    buckets = long.select("bucket_no", "bucket").unique().sort("bucket_no")["bucket"].to_list()
-    wide = long.pivot(on="bucket", on_columns=buckets, index="uscc", values="aging_fen")
+    named = long.select("bucket_no", "bucket").unique().sort("bucket_no")
+    # Every unit × every bucket: a missing row is 0 (nothing owed), a stored null stays.
+    full = (
+        frame.select("uscc")
+        .join(named, how="cross")
+        .join(long.with_columns(_kept=pl.lit(True)), on=["uscc", "bucket_no", "bucket"], how="left")
+        .with_columns(pl.when(pl.col("_kept")).then("aging_fen").otherwise(0).alias("aging_fen"))
+    )
+    buckets = named["bucket"].to_list()
+    wide = full.pivot(on="bucket", on_columns=buckets, index="uscc", values="aging_fen")
     wide = wide.rename({bucket: aging_column(bucket) for bucket in buckets})
     return frame.join(wide, on="uscc", how="left", validate="1:1", maintain_order="left")
