@@ -700,3 +700,41 @@ def test_a_commit_rolled_back_after_its_bulk_writes_leaves_none_of_their_rows(
     assert store.row_counts() == before
     assert store.load_receipts()["receipt_no"].to_list() == ["R1"]
     assert store.load_results("reconciliation", "2026-11").height == 0
+
+
+def test_keyed_reads_look_the_keys_up_instead_of_scanning_every_stored_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run reads the stored lines its keys repeat through the index: SQLite's plan
+    searches receipts and allocations by key (or uscc), never scans them, so the cost
+    follows the run's keys, not the size of the ledger."""
+    from dues.store import bulk
+
+    plans: list[str] = []
+    fetch = bulk._fetch_sqlite
+
+    def explained(conn: sa.Connection, statement: Any, wire: pl.Schema) -> pl.DataFrame:
+        compiled = statement.compile(
+            dialect=conn.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        params = compiled.construct_params()
+        positional = [params[name] for name in compiled.positiontup or ()]
+        raw = conn.connection.driver_connection
+        rows = raw.execute(f"EXPLAIN QUERY PLAN {compiled}", positional).fetchall()
+        plans.append(" | ".join(str(row[3]) for row in rows))
+        return fetch(conn, statement, wire)
+
+    with open_store(f"sqlite:///{tmp_path / 'ledger.db'}") as store:
+        commit(store, "2026-09", "run-1", new_receipts=receipts(receipt("R1"), receipt("R2")))
+        monkeypatch.setattr(bulk, "_fetch_sqlite", explained)
+        keys = pl.DataFrame({"receipt_no": ["R2", "R9"], "line_no": [1, 1]})
+        found = store.load_lines_with_keys("receipts", keys, "2026-10")
+        assert found["receipt_no"].to_list() == ["R2"]
+        vouchers = pl.DataFrame({"voucher_no": ["V1"]})
+        assert store.load_lines_with_keys("allocations", vouchers, "2026-10").is_empty()
+        units = store.load_lines_of_units("receipts", pl.Series([USCC]), "2026-10")
+        assert units["receipt_no"].to_list() == ["R1", "R2"]
+    assert len(plans) == 3
+    for plan in plans:
+        assert "SEARCH receipts" in plan or "SEARCH allocations" in plan, plan
+        assert "SCAN receipts" not in plan and "SCAN allocations" not in plan, plan

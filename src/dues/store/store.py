@@ -142,7 +142,7 @@ class Store:
         for ``exclude_period``). The keys go to a scratch table the database joins."""
         table, scratch = _LINES[kind]
         key = [c.name for c in scratch.columns]
-        match = sa.exists().where(*(scratch.c[k] == table.c[k] for k in key))
+        match = _in_scratch([table.c[k] for k in key], scratch)
         return self._load_with_scratch(
             table, scratch, keys.select(key).unique(), match, exclude_period
         )
@@ -154,7 +154,7 @@ class Store:
         registry, for its unmatched receipts); see load_receipts for ``exclude_period``."""
         table, _ = _LINES[kind]
         units = pl.DataFrame({"uscc": usccs.unique()}, schema={"uscc": pl.String})
-        match = sa.exists().where(t.unit_keys.c.uscc == table.c.uscc)
+        match = _in_scratch([table.c.uscc], t.unit_keys)
         return self._load_with_scratch(table, t.unit_keys, units, match, exclude_period)
 
     def _load_with_scratch(
@@ -340,6 +340,16 @@ def _normalized(url: str) -> str:
 
 
 # --- helpers -----------------------------------------------------------------
+
+
+def _in_scratch(columns: list[sa.Column[Any]], scratch: sa.Table) -> sa.ColumnElement[bool]:
+    """``columns`` IN (the scratch table's rows): the database walks the scratch rows and
+    looks each up in the table's index. (A correlated EXISTS made SQLite scan every
+    stored line instead, each month more of them: 1,000,000 for a tenth as many keys.)"""
+    keys = sa.select(*scratch.columns)
+    if len(columns) == 1:
+        return columns[0].in_(keys)
+    return sa.tuple_(*columns).in_(keys)
 
 
 def _check_run(run: RunRecord) -> None:
