@@ -16,7 +16,10 @@ sqlite3 connection of this process has it open (two copies of SQLite in one proc
 file lose each other's POSIX locks), which is also why bulk.py does not use it. Paths
 whose package is missing are skipped; to run them all:
 
-    pip install adbc-driver-sqlite adbc-driver-postgresql connectorx
+    pip install numpy adbc-driver-sqlite adbc-driver-postgresql connectorx
+
+(numpy is for the hand-written encoders below only: it is no dependency of dues, and
+where it is installed pandera imports it into every dues process.)
 """
 
 from __future__ import annotations
