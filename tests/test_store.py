@@ -725,7 +725,8 @@ def test_keyed_reads_look_the_keys_up_instead_of_scanning_every_stored_line(
         return fetch(conn, statement, wire)
 
     with open_store(f"sqlite:///{tmp_path / 'ledger.db'}") as store:
-        commit(store, "2026-09", "run-1", new_receipts=receipts(receipt("R1"), receipt("R2")))
+        lines = receipts(receipt("R1"), receipt("R2"))
+        commit(store, "2026-09", "run-1", new_receipts=lines, new_allocations=allocations("V0"))
         monkeypatch.setattr(bulk, "_fetch_sqlite", explained)
         keys = pl.DataFrame({"receipt_no": ["R2", "R9"], "line_no": [1, 1]})
         found = store.load_lines_with_keys("receipts", keys, "2026-10")
@@ -738,3 +739,30 @@ def test_keyed_reads_look_the_keys_up_instead_of_scanning_every_stored_line(
     for plan in plans:
         assert "SEARCH receipts" in plan or "SEARCH allocations" in plan, plan
         assert "SCAN receipts" not in plan and "SCAN allocations" not in plan, plan
+
+
+def test_keyed_reads_send_no_keys_when_no_other_period_stored_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold start's million keys are not pushed into the database to find nothing."""
+    import dues.store.store as store_module
+
+    sent: list[str] = []
+    insert = store_module.insert_frame
+
+    def recorded(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> None:
+        sent.append(table.name)
+        insert(conn, table, frame)
+
+    keys = pl.DataFrame({"receipt_no": ["R1"], "line_no": [1]})
+    with open_store(f"sqlite:///{tmp_path / 'ledger.db'}") as store:
+        monkeypatch.setattr(store_module, "insert_frame", recorded)
+        assert store.load_lines_with_keys("receipts", keys, "2026-09").is_empty()
+        assert sent == []  # an empty ledger
+        commit(store, "2026-09", "run-1", new_receipts=receipts(receipt("R1")))
+        sent.clear()
+        assert store.load_lines_with_keys("receipts", keys, "2026-09").is_empty()
+        assert "scratch_receipt_keys" not in sent  # only the re-run period's own lines
+        found = store.load_lines_with_keys("receipts", keys, "2026-10")
+        assert found["receipt_no"].to_list() == ["R1"]
+        assert "scratch_receipt_keys" in sent
