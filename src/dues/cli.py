@@ -431,6 +431,10 @@ def serve(
 
     check_prefect_api()
     url = db or Settings().database_url
+    try:
+        public = without_password(url)
+    except ValueError as exc:
+        raise fail(f"--db: {exc}") from exc
     keep_password_in_environment(url)  # the served runs are children of this process
     scheduled_reconciliation.serve(
         name="dues-monthly",
@@ -439,7 +443,7 @@ def serve(
             "inbox": str(inbox),
             "registry": str(registry),
             "out": str(out),
-            "db": without_password(url),  # a deployment's parameters are shown in the UI
+            "db": public,  # a deployment's parameters are shown in Prefect's UI
         },
     )
 
