@@ -39,7 +39,9 @@ def _row(
     out: list[Any] = []
     for column, value, fill in zip(columns, values, fills, strict=True):
         conv = _convert(column.kind)
-        if conv is not None and value is not None:
+        if column.kind == "money" and value is not None and abs(value) > cells.MAX_EXACT_FEN:
+            value = cells.money_text(value)  # beyond Excel's 15 digits: exact, as text
+        elif conv is not None and value is not None:
             value = conv(value)
         fmt = cells.number_format(column.kind)
         if fill == NO_FILL and fmt is None:

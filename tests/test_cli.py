@@ -131,3 +131,40 @@ def test_without_a_prefect_server_a_run_happens_in_this_process_without_prefect(
         False,
     )
     assert run["arrears_fen"] == 7_301_029  # the example county's July (SPEC §4 rule 8)
+
+
+@pytest.mark.parametrize("entry", ["dues.cli", "flows.monthly"])
+def test_prefect_analytics_and_telemetry_are_off_wherever_dues_runs(
+    tmp_path: Path, entry: str
+) -> None:
+    """From a folder without the repository's prefect.toml, importing dues is enough."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    script = (
+        f"import json, os, {entry}\n"
+        "from prefect.settings import get_current_settings\n"
+        "from prefect._internal.analytics.enabled import is_telemetry_enabled\n"
+        "s = get_current_settings()\n"
+        "print(json.dumps({'server': s.server.analytics_enabled,\n"
+        "    'cloud': s.cloud.enable_orchestration_telemetry,\n"
+        "    'sdk': is_telemetry_enabled(), 'do_not_track': os.environ.get('DO_NOT_TRACK')}))\n"
+    )
+    ci_markers = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "BUILDKITE", "JENKINS_URL", "TF_BUILD")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PREFECT_") and k != "DO_NOT_TRACK" and k not in ci_markers
+    }
+    env["PYTHONPATH"] = os.pathsep.join([str(root / "src"), str(root)])
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")  # no profile of this machine's
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"server": False, "cloud": False, "sdk": False, "do_not_track": "1"}

@@ -87,3 +87,10 @@ def test_check_period_refuses_anything_but_yyyy_mm(text: str) -> None:
     with pytest.raises(ValueError, match="period must be YYYY-MM"):
         check_period(text)
     assert check_period("2026-10") == "2026-10"
+
+
+@pytest.mark.parametrize("text", ["0000-01", "1999-12", "2100-01", "9999-12"])
+def test_check_period_refuses_a_month_outside_specs_plausible_dates(text: str) -> None:
+    with pytest.raises(ValueError, match="outside 2000-01 … 2099-12"):
+        check_period(text)
+    assert check_period("2000-01") == "2000-01" and check_period("2099-12") == "2099-12"

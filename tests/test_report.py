@@ -570,3 +570,83 @@ def test_run_info_judges_conservation_by_the_figures_not_by_the_json_flags(
     header = next(r for r in rows if r[0] == "文件")
     record = dict(zip(header, next(r for r in rows if r[0] == broken["file"]), strict=False))
     assert record["行数守恒"] == "否" and record["金额守恒"] == "是"
+
+
+# ---- text and amounts Excel cannot hold as they are (issue 10, item 8) ---------------------
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def test_xml_illegal_characters_in_any_text_cell_become_the_replacement_character(
+    tmp_path: Path,
+) -> None:
+    # U+FFFE and U+FFFF pass openpyxl's own check, and one of them made the file unreadable.
+    tables = _tables()
+    tables["reconciliation"] = tables["reconciliation"].with_columns(
+        name=pl.lit("甲\ufffe乙\uffff丙\x01丁")
+    )
+    tables["indicators"] = tables["indicators"].with_columns(
+        jurisdiction=pl.col("jurisdiction") + "\ufffe"
+    )
+    run_info = RUN_INFO | {"run_id": "r\ufffe1", "code_version": "bad\udcff name"}  # surrogate
+    path = tmp_path / "report.xlsx"
+    write_report(path, tables, run_info)
+    wb = load_workbook(path)  # raised on main: the XML was not well formed
+    assert wb["对账明细"]["C2"].value == "甲\ufffd乙\ufffd丙\ufffd丁"
+    assert "西街社区工会\ufffd" in [c.value for c in wb["概览"]["A"]]
+    info = _label_values(wb["运行信息"])
+    assert (info["运行编号"], info["代码版本"]) == ("r\ufffd1", "bad\ufffd name")
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("𠀀" * 20_000, "𠀀" * 16_383),  # 32,766 units: the next pair would not fit whole
+        ("a" + "𠀀" * 20_000, "a" + "𠀀" * 16_383),  # exactly 32,767 units
+        ("字" * 40_000, "字" * 32_767),  # one unit each
+        ("𠀀" * 16_383, "𠀀" * 16_383),  # short enough: untouched
+    ],
+)
+def test_long_text_is_cut_at_excels_32767_utf16_units_never_inside_a_pair(
+    tmp_path: Path, text: str, kept: str
+) -> None:
+    tables = _tables()
+    tables["unmatched"] = tables["unmatched"].with_columns(taxpayer_name=pl.lit(text))
+    run_info = RUN_INFO | {"run_id": text}  # the small sheets' cells (openpyxl's own)
+    path = tmp_path / "report.xlsx"
+    write_report(path, tables, run_info)
+    wb = load_workbook(path)
+    for value in (wb["未匹配税票"]["E2"].value, _label_values(wb["运行信息"])["运行编号"]):
+        assert value == kept
+        assert _utf16_units(value) <= 32_767
+        assert not any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
+
+
+def test_amounts_beyond_excels_15_digits_are_written_exactly_as_text_with_a_note(
+    tmp_path: Path,
+) -> None:
+    tables = _tables()
+    big = 10**15 + 1  # 10,000,000,000,000.01 yuan: Excel would show ….00
+    largest_exact = 10**15 - 1
+    tables["reconciliation"] = tables["reconciliation"].with_columns(
+        expected_fen=pl.Series([big, largest_exact, -big], dtype=pl.Int64)
+    )
+    tables["arrears"] = tables["arrears"].with_columns(arrears_fen=pl.lit(2 * big, pl.Int64))
+    wb = load_workbook(_write(tmp_path, tables=tables))
+    ws = wb["对账明细"]
+    header = [c.value for c in ws[1]]
+    col = header.index("应缴金额(元)") + 1
+    cells = [ws.cell(r, col) for r in (2, 3, 4)]
+    assert (cells[0].value, cells[0].data_type) == ("10,000,000,000,000.01", "s")
+    assert (cells[2].value, cells[2].data_type) == ("-10,000,000,000,000.01", "s")
+    assert cells[1].data_type == "n" and Decimal(str(cells[1].value)) == Decimal("9999999999999.99")
+    overview = wb["概览"]
+    assert any("15 位有效数字" in str(c.value) for c in overview["A"])
+    totals = _label_values(overview)
+    assert Decimal(str(totals["应缴合计(元)"])) == Decimal("9999999999999.99")
+    assert totals["欠缴合计(元)"] == "20,000,000,000,000.02"
+    # An ordinary report carries no such note.
+    plain = load_workbook(_write(tmp_path, "plain.xlsx"))["概览"]
+    assert not any("15 位有效数字" in str(c.value) for c in plain["A"])

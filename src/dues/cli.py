@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from dues.errors import one_line
 from dues.readers import InputError
 from dues.summary import yuan
 
@@ -20,6 +22,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     help="Reconcile trade-union dues and preparatory-fund collections (SPEC §5).",
+    # A traceback's locals would print the database URL, password and all.
+    pretty_exceptions_show_locals=False,
 )
 DB_HELP = (
     "Database URL (default: DUES_DATABASE_URL, else the ledger a dues.toml here or in a "
@@ -30,8 +34,39 @@ err_console = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print `message` as the one error line of the command; the exit to raise."""
+    print_error(message)
     return typer.Exit(code)
+
+
+def print_error(message: str) -> None:
+    """One line on stderr, whatever `message` holds: a file name's newlines and escape
+    sequences shown escaped (dues.errors.one_line), its brackets never taken for markup."""
+    err_console.print(
+        f"[bold red]error:[/] {escape(one_line(message))}", highlight=False, soft_wrap=True
+    )
+
+
+def shown(value: object) -> str:
+    """A file name or path as stdout shows it: escaped like an error line."""
+    return escape(one_line(str(value)))
+
+
+def check_output_folder(out: Path) -> bool:
+    """`--out` must be a folder this process can write in (created if missing): checked
+    before any file is read, so a refusal costs nothing. True if it was created."""
+    import tempfile
+
+    if out.exists() and not out.is_dir():
+        raise fail(f"--out {out} is a file, not a folder")
+    created = not out.exists()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise fail(f"--out {out}: the folder is not writable ({exc.strerror or exc})") from exc
+    return created
 
 
 @app.command()
@@ -48,13 +83,21 @@ def validate(
 
     if kind is not None and kind not in ("registry", "collections", "allocations"):
         raise fail(f"--kind must be registry, collections or allocations, not {kind!r}")
+    created = check_output_folder(out)
     try:
         result = validate_files(files, out, kind=kind)  # type: ignore[arg-type]
     except InputError as exc:
         raise fail(str(exc)) from exc
+    except OSError as exc:  # writing the Parquet files: a full disk, a folder gone
+        raise fail(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
+    finally:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a refused file leaves nothing behind, not even its folder
     for r in result.results:
         s = r.stats
-        table = Table(title=f"{s.file} — {s.kind}, header at row {s.header_row}, {s.encoding}")
+        table = Table(
+            title=f"{shown(s.file)} — {s.kind}, header at row {s.header_row}, {s.encoding}"
+        )
         table.add_column("")
         table.add_column("rows", justify="right")
         table.add_column("money (yuan)", justify="right")
@@ -75,9 +118,12 @@ def validate(
         if s.extra_columns:
             console.print(f"  extra columns kept aside: {', '.join(s.extra_columns)}")
     for line in result.errors:
-        err_console.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+        print_error(line)
     if result.results:
-        console.print(f"wrote {out / 'accepted.parquet'} and {out / 'quarantine.parquet'}")
+        console.print(
+            f"wrote {shown(out / 'accepted.parquet')} and {shown(out / 'quarantine.parquet')}",
+            highlight=False,
+        )
     if result.errors:
         raise typer.Exit(2)
 
@@ -107,10 +153,17 @@ def _parse_as_of(text: str | None) -> date | None:
 
     from dues import normalize
 
-    value = pl.select(normalize.date_value(pl.lit(text))).item()
-    if value is None:
-        raise fail(f"--as-of must be a date such as 2026-10-31, not {text!r}")
-    return value  # type: ignore[no-any-return]
+    try:
+        value = pl.select(normalize.date_value(pl.lit(text))).item()
+    except (ValueError, OverflowError):  # a year Python's date cannot hold (+10000-01-01)
+        value = None
+    # SPEC §3's plausible dates, as for --period (dues.periods).
+    if not isinstance(value, date) or not date(2000, 1, 1) <= value <= date(2099, 12, 31):
+        raise fail(
+            f"--as-of must be a date between 2000-01-01 and 2099-12-31 such as 2026-10-31, "
+            f"not {text!r}"
+        )
+    return value
 
 
 def check_prefect_api() -> None:
@@ -239,20 +292,24 @@ def execute(request: RunRequest) -> RunSummary:
 
         return run_period(request)
     check_prefect_api()
-    from flows.monthly import monthly_reconciliation
+    from flows.monthly import flow_parameters, monthly_reconciliation
 
-    return monthly_reconciliation(
-        period=request.period,
-        registry=str(request.registry),
-        collections=[str(p) for p in request.collections],
-        allocations=[str(p) for p in request.allocations],
-        out=str(request.out),
-        db=request.db,
-        config=str(request.config) if request.config else None,
-        as_of=request.as_of,
-        lang=request.lang,
-        wait_s=request.wait_s,
-    )
+    # The flow runs in this process: it finds the password here (dues.dburl), and
+    # Prefect's database, which keeps the parameters, never sees it.
+    keep_password_in_environment(request.db)
+    summary: RunSummary = monthly_reconciliation(**flow_parameters(request))
+    return summary
+
+
+def keep_password_in_environment(url: str) -> None:
+    """Make `url`'s password reachable to a flow of this process or its children
+    through DUES_DATABASE_URL (dues.dburl.with_password), not through a parameter."""
+    import os
+
+    from dues.dburl import ENV, without_password
+
+    if without_password(url) != url:
+        os.environ[ENV] = url
 
 
 @app.command()
@@ -368,10 +425,17 @@ def serve(
     """Run the monthly schedule on this machine: on the 5th at 06:00, reconcile last month."""
     from prefect.schedules import Cron
 
+    from dues.dburl import without_password
     from dues.settings import Settings
     from flows.monthly import scheduled_reconciliation
 
     check_prefect_api()
+    url = db or Settings().database_url
+    try:
+        public = without_password(url)
+    except ValueError as exc:
+        raise fail(f"--db: {exc}") from exc
+    keep_password_in_environment(url)  # the served runs are children of this process
     scheduled_reconciliation.serve(
         name="dues-monthly",
         schedules=[Cron(cron, timezone="Asia/Shanghai")],
@@ -379,7 +443,7 @@ def serve(
             "inbox": str(inbox),
             "registry": str(registry),
             "out": str(out),
-            "db": db or Settings().database_url,
+            "db": public,  # a deployment's parameters are shown in Prefect's UI
         },
     )
 

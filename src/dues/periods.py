@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date
+from typing import Final
 
 import polars as pl
 
@@ -30,9 +31,19 @@ def parse_period(text: str) -> int:
     return int(match.group(1)) * 12 + int(match.group(2)) - 1
 
 
+# SPEC §3's plausible dates, 2000-01-01 … 2099-12-31: a run period outside them is a typo.
+FIRST_PLAUSIBLE: Final = 2000 * 12
+LAST_PLAUSIBLE: Final = 2099 * 12 + 11
+
+
 def check_period(text: str) -> str:
-    """`text` itself when it is a month written `YYYY-MM`, else the ValueError of parse_period."""
-    parse_period(text)
+    """`text` itself when it is a month written `YYYY-MM` within SPEC §3's plausible
+    range (2000-01 … 2099-12), else a ValueError naming the text."""
+    if not FIRST_PLAUSIBLE <= parse_period(text) <= LAST_PLAUSIBLE:
+        raise ValueError(
+            f"period {text!r} is outside {format_period(FIRST_PLAUSIBLE)} … "
+            f"{format_period(LAST_PLAUSIBLE)}"
+        )
     return text
 
 

@@ -33,6 +33,8 @@ def validate_files(paths: list[Path], out: Path, kind: Kind | None = None) -> Va
             results.append(read_input(path, kind))
         except InputError as exc:
             errors.append(str(exc))
+        except OSError as exc:  # a folder named like a file, a file that may not be read
+            errors.append(f"{path.name}: cannot read it ({exc.strerror or type(exc).__name__})")
     kinds = sorted({r.stats.kind for r in results})
     if len(kinds) > 1:
         raise InputError(

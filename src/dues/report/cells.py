@@ -3,16 +3,27 @@
 Money in yuan. A fen amount is written as `Decimal(fen).scaleb(-2)`: an exact
 decimal made by moving the decimal point, with no float arithmetic anywhere
 (`fen * 0.01` would already be off in the last bit). openpyxl serialises numbers
-with `"%.16g"`, which prints that decimal digit for digit while it has at most
-16 significant digits, i.e. below 10^14 yuan; `check_money_range` refuses
-anything larger rather than round it silently. Excel then holds the double
-nearest to that decimal, exactly what it holds when a person types the amount,
-and `#,##0.00` shows it with 2 decimals.
+with `"%.16g"`; Excel then holds the double nearest to that decimal, exactly what
+it holds when a person types the amount, and `#,##0.00` shows it with 2 decimals.
+Excel keeps 15 significant digits, so an amount of 10^13 yuan or more (beyond
+`MAX_EXACT_FEN`) would be shown rounded: such an amount is written as text instead,
+the exact decimal with the separators `#,##0.00` shows (`money_text`), and the
+overview says so. With SPEC §3's bound on every amount (10^12 yuan) only sums of
+absurd lines reach it.
+
+Text is made fit for the file (`fit_text`): XML 1.0 cannot carry the C0 controls
+(but tab, LF, CR), U+FFFE, U+FFFF or a lone surrogate (openpyxl's own
+ILLEGAL_CHARACTERS_RE misses the last three, and one U+FFFE makes the workbook
+unreadable), so each becomes U+FFFD, the replacement character a reader sees as
+"something was here"; and Excel holds at most 32,767 UTF-16 code units in a cell,
+so longer text is cut at that many units (an astral character such as 𠀀 counts
+two), never between the two halves of a surrogate pair.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,13 +48,15 @@ _FORMATS: dict[Kind, str | None] = {
     "text": None,
 }
 
-# 16 significant digits of "%.16g": the largest amount in fen that prints exactly.
-MAX_EXACT_FEN: Final = 10**16 - 1
-# Excel's cell text limit.
+# Excel's 15 significant digits: the largest amount in fen it shows digit for digit.
+MAX_EXACT_FEN: Final = 10**15 - 1
+# Excel's cell text limit, in UTF-16 code units.
 MAX_TEXT: Final = 32_767
-# XML 1.0 cannot hold these control characters (openpyxl raises on them).
-ILLEGAL_CHARS: Final = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
-_ILLEGAL: Final = re.compile(ILLEGAL_CHARS)
+# What XML 1.0 cannot hold, for polars (its strings are valid UTF-8: no surrogates).
+ILLEGAL_CHARS: Final = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{FFFE}\x{FFFF}]"
+# The same for Python's str, which can also hold lone surrogates.
+_ILLEGAL: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+REPLACEMENT: Final = "\ufffd"
 
 # Fill variants: index 0 is "no fill"; tables pick a variant per row or cell.
 NO_FILL: Final = 0
@@ -87,18 +100,39 @@ def bp_to_ratio(bp: int) -> Decimal:
 
 
 def check_money_range(frame: pl.DataFrame, columns: list[str], table: str) -> None:
-    """Refuse amounts that "%.16g" could not print digit for digit."""
+    """Refuse money that is not integer fen."""
     for col in columns:
         if not frame[col].dtype.is_integer():
             raise TypeError(f"{table}.{col}: money must be integer fen, got {frame[col].dtype}")
-        biggest = frame.select(pl.col(col).cast(pl.Int64).abs().max()).item()
-        if biggest is not None and biggest > MAX_EXACT_FEN:
-            raise ValueError(f"{table}.{col}: {biggest} fen is beyond exact display in Excel")
+
+
+def beyond_exact(frame: pl.DataFrame, columns: Iterable[str]) -> bool:
+    """Whether any amount of `columns` is too large for Excel to show exactly."""
+    return any(
+        (frame.select(pl.col(c).cast(pl.Int64).abs().max()).item() or 0) > MAX_EXACT_FEN
+        for c in columns
+    )
+
+
+def money_text(fen: int) -> str:
+    """-123456789012345678 -> '-1,234,567,890,123,456.78': what #,##0.00 would show."""
+    return f"{fen_to_yuan(fen):,.2f}"
+
+
+def fit_text(value: str) -> str:
+    """`value` as a cell can hold it (see the module docstring)."""
+    value = _ILLEGAL.sub(REPLACEMENT, value)
+    if len(value) * 2 <= MAX_TEXT:  # the usual case: short enough whatever it holds
+        return value
+    units = value.encode("utf-16-le")[: 2 * MAX_TEXT]
+    if len(units) >= 2 and 0xD800 <= int.from_bytes(units[-2:], "little") <= 0xDBFF:
+        units = units[:-2]  # the cut fell inside a surrogate pair: drop its first half
+    return units.decode("utf-16-le")
 
 
 def text_cell(ws: Any, value: str, *, font: Font | None = None) -> Any:
     """A cell that holds `value` as a literal string whatever it starts with."""
-    cell = WriteOnlyCell(ws, _ILLEGAL.sub("\ufffd", value)[:MAX_TEXT])
+    cell = WriteOnlyCell(ws, fit_text(value))
     cell.data_type = "s"  # after the value: binding "=..." would make it a formula
     if font is not None:
         cell.font = font
@@ -122,6 +156,8 @@ def styled(ws: Any, value: Any, kind: Kind, *, font: Font | None = None) -> Any:
         return None
     if isinstance(value, str):
         return text_cell(ws, value, font=font)
+    if kind == "money" and abs(value) > MAX_EXACT_FEN:
+        return text_cell(ws, money_text(value), font=font)
     if kind == "money":
         value = fen_to_yuan(value)
     elif kind == "bp":

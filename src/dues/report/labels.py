@@ -182,6 +182,10 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
 # Free text of the overview and run-info sheets.
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("工会经费对账报告", "Union dues reconciliation report"),
+    "inexact_note": (
+        "注：超过 Excel 15 位有效数字的金额以文本写出，数字准确无误。",
+        "Note: amounts beyond Excel's 15 significant digits are written as text, exactly.",
+    ),
     "period": ("所属期", "Period"),
     "as_of": ("截至日期", "As of"),
     "run_id": ("运行编号", "Run id"),

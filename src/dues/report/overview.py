@@ -92,6 +92,11 @@ def write_overview(
     ws = sheet.ws
 
     sheet.add(text_cell(ws, text("title", lang), font=TITLE_FONT))
+    if any(
+        cells.beyond_exact(frame, [c for c in frame.columns if c.endswith("_fen")])
+        for frame in tables.values()
+    ):
+        sheet.add(text_cell(ws, text("inexact_note", lang)))
     for key in ("period", "as_of", "run_id"):
         sheet.add(text_cell(ws, text(key, lang)), text_cell(ws, _as_text(run_info.get(key)) or ""))
 

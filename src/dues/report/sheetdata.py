@@ -12,7 +12,8 @@ in front of `</sheetData>` as it stores the sheet.
 Values are written the way openpyxl writes them: numbers as exact decimal text (fen
 and basis points by integer arithmetic, no float anywhere, trailing zeros dropped as
 "%.16g" drops them), dates as Excel serial days, text as inline strings (never a
-formula, whatever it starts with), empty cells left out unless they carry a fill.
+formula, whatever it starts with), empty cells left out unless they carry a fill; an
+amount beyond Excel's 15 digits as text (dues.report.cells.money_text).
 tests/test_report.py compares every cell with what openpyxl's own cell writer makes.
 """
 
@@ -27,7 +28,7 @@ from typing import IO
 import polars as pl
 from openpyxl.utils import get_column_letter
 
-from dues.report.cells import Column, Kind
+from dues.report.cells import MAX_EXACT_FEN, Column, Kind
 
 _EXCEL_EPOCH = pl.date(1899, 12, 30)  # serial day 0 (see dues.normalize)
 _SLICE_ROWS = 20_000  # rows turned into one string at a time: bounded memory
@@ -55,6 +56,23 @@ def _escaped(text: pl.Expr) -> pl.Expr:
     )
 
 
+def _money_text(fen: pl.Expr) -> pl.Expr:
+    """What dues.report.cells.money_text makes, for a column: -123456789 -> '-1,234,567.89'."""
+    magnitude = fen.abs()
+    # Groups of three from the right: reversed, a comma after every three digits.
+    whole = (
+        (magnitude // 100)
+        .cast(pl.String)
+        .str.reverse()
+        .str.replace_all(r"(\d{3})", "$1,")
+        .str.strip_chars_end(",")
+        .str.reverse()
+    )
+    cents = (magnitude % 100).cast(pl.String).str.zfill(2)
+    sign = pl.when(fen < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.concat_str([sign, whole, pl.lit("."), cents])
+
+
 def _number_text(name: str, kind: Kind, dtype: pl.DataType) -> pl.Expr:
     col = pl.col(name)
     if kind == "money":
@@ -69,8 +87,24 @@ def _number_text(name: str, kind: Kind, dtype: pl.DataType) -> pl.Expr:
     return col.map_elements(lambda v: f"{v:.16g}", return_dtype=pl.String)
 
 
+def _inline_text(ref: pl.Expr, text: pl.Expr) -> pl.Expr:
+    space = (
+        pl.when(text != text.str.strip_chars())
+        .then(pl.lit(' xml:space="preserve"'))
+        .otherwise(pl.lit(""))
+    )
+    return pl.concat_str(
+        [ref, pl.lit(' t="inlineStr"><is><t'), space, pl.lit(">"), _escaped(text)]
+    ) + pl.lit("</t></is></c>")
+
+
 def _cell(
-    column: Column, letter: str, dtype: pl.DataType, style: pl.Expr | None, row: pl.Expr
+    column: Column,
+    letter: str,
+    dtype: pl.DataType,
+    style: pl.Expr | None,
+    row: pl.Expr,
+    inexact: bool = False,
 ) -> pl.Expr:
     """`<c>` of one column for every row ('' where openpyxl writes no cell)."""
     value = pl.col(column.name)
@@ -82,19 +116,18 @@ def _cell(
     ref = pl.concat_str([pl.lit(f'<c r="{letter}'), row, pl.lit('"'), s_attr])
     if column.kind == "text" or dtype == pl.String:
         text = value.cast(pl.String)
-        space = (
-            pl.when(text != text.str.strip_chars())
-            .then(pl.lit(' xml:space="preserve"'))
-            .otherwise(pl.lit(""))
-        )
         filled = (
             pl.when(text == "")  # openpyxl writes an empty string as an empty cell
             .then(pl.concat_str([ref, pl.lit(' t="inlineStr"/>')]))
+            .otherwise(_inline_text(ref, text))
+        )
+    elif inexact:  # some amount of this column is beyond Excel's 15 digits
+        fen = value.cast(pl.Int64)
+        filled = (
+            pl.when(fen.abs() > MAX_EXACT_FEN)
+            .then(_inline_text(ref, _money_text(fen)))
             .otherwise(
-                pl.concat_str(
-                    [ref, pl.lit(' t="inlineStr"><is><t'), space, pl.lit(">"), _escaped(text)]
-                )
-                + pl.lit("</t></is></c>")
+                pl.concat_str([ref, pl.lit(' t="n"><v>'), _decimal(fen, 2)]) + pl.lit("</v></c>")
             )
         )
     else:
@@ -127,14 +160,21 @@ def write_rows(
         base = first_row + start
         row = pl.int_range(base, base + pl.len(), dtype=pl.Int64).cast(pl.String)
         parts = [pl.concat_str([pl.lit('<row r="'), row, pl.lit('">')])]
+        part = shown.slice(start, _SLICE_ROWS)
         for i, (column, style) in enumerate(zip(columns, styles, strict=True)):
             letter = get_column_letter(i + 1)
-            parts.append(_cell(column, letter, shown.schema[column.name], style, row))
+            dtype = shown.schema[column.name]
+            inexact = column.kind == "money" and _beyond_exact(part[column.name])
+            parts.append(_cell(column, letter, dtype, style, row, inexact))
         parts.append(pl.lit("</row>"))
-        xml = shown.slice(start, _SLICE_ROWS).select(pl.concat_str(parts).alias("xml"))
+        xml = part.select(pl.concat_str(parts).alias("xml"))
         # Straight from polars to the file, row after row with nothing between them:
         # no Python string of the slice (its join and encode were a third of the time).
         xml.write_csv(out, include_header=False, quote_style="never", line_terminator="")
+
+
+def _beyond_exact(fen: pl.Series) -> bool:
+    return bool((fen.cast(pl.Int64).abs().max() or 0) > MAX_EXACT_FEN)  # type: ignore[operator]
 
 
 @dataclass

@@ -107,8 +107,24 @@ def _value_expr(name: str, dtype: pl.DataType, kind: Kind, lang: Lang) -> pl.Exp
     if name in COLUMN_ENUM:
         # Unknown codes pass through as they are: visible, never blanked.
         col = col.replace(value_labels(COLUMN_ENUM[name], lang))
-    # XML cannot carry control characters; Excel cannot hold more than 32,767.
-    return col.str.replace_all(cells.ILLEGAL_CHARS, "\ufffd").str.slice(0, cells.MAX_TEXT)
+    # XML cannot carry some characters (dues.report.cells.fit_text); the length is
+    # fitted afterwards, by `_fit_long_text`, for the few cells that need it.
+    return col.str.replace_all(cells.ILLEGAL_CHARS, cells.REPLACEMENT)
+
+
+def _fit_long_text(shown: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Cut text beyond Excel's 32,767 UTF-16 units (cells.fit_text). Only a text of
+    more than half that many characters can exceed it, so only those few cells are
+    looked at in Python; polars counts characters, not UTF-16 units."""
+    for name in names:
+        if shown.schema[name] != pl.String:
+            continue
+        where = (shown[name].str.len_chars() > cells.MAX_TEXT // 2).arg_true()
+        if where.is_empty():
+            continue
+        fitted = [cells.fit_text(v) for v in shown[name].gather(where).to_list()]
+        shown = shown.with_columns(shown[name].scatter(where, fitted))
+    return shown
 
 
 def require_columns(key: str, frame: pl.DataFrame) -> None:
@@ -132,6 +148,7 @@ def plan(key: str, frame: pl.DataFrame, lang: Lang) -> tuple[pl.DataFrame, list[
         *(_value_expr(n, frame.schema[n], kinds[n], lang) for n in names),
         *(expr.cast(pl.Int8).alias(f) for expr, f in zip(fills.values(), fill_names, strict=True)),
     )
+    shown = _fit_long_text(shown, [n for n in names if kinds[n] == "text"])
     sample = shown.head(_WIDTH_SAMPLE)
     columns = []
     for n in names:
