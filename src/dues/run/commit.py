@@ -64,18 +64,18 @@ def commit(
 ) -> None:
     """Store the run, replacing earlier runs of its period; `before_commit` as in the store.
 
-    This is the run's commit point. The staged outputs are synced to disk first, and
-    the store keeps where the run publishes (OUT) in the same transaction: a run
-    killed after it is published by the next command (dues.run.recovery).
+    This is the run's commit point. The staged outputs are synced to disk before the
+    COMMIT, and the store keeps where the run publishes (OUT) in the same transaction:
+    a run killed after it is published by the next command (dues.run.recovery).
     """
     work = ctx.work
-    sync_tree(work.staging)
     # Which ledger the run commits to: another ledger's recovery leaves the folder.
     write_text(f"{ctx.run_id}\n{identity(ctx.request.db)}\n", work.committing)
 
     def last_step() -> None:
         if before_commit is not None:
-            before_commit()
+            before_commit()  # (a big workbook is saved by then)
+        sync_tree(work.staging)
         fault("commit-rows-in")
 
     with open_store(ctx.request.db) as store:

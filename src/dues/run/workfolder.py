@@ -47,11 +47,16 @@ class WorkFolder:
     def create(cls, out: Path, run_id: str) -> WorkFolder:
         """Create run `run_id`'s work folder, alive (its lock held) until `release`."""
         work = cls.of_run(out, run_id)
-        work.root.parent.mkdir(parents=True, exist_ok=True)
-        fd = claim(work.lock_file, wait=True)
+        while True:
+            work.root.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = claim(work.lock_file, wait=True)
+                break
+            except FileNotFoundError:
+                continue  # another run removed `.work` as it emptied it: make it again
         assert fd is not None  # waited for it: only a recovery's glance can hold it
         _ALIVE[work.lock_file] = fd
-        work.root.mkdir()
+        work.root.mkdir()  # `.work` holds the lock file now: no one removes it
         return work
 
     def release(self) -> None:
