@@ -28,7 +28,7 @@ import dues.run.publish as publish_module
 from dues.cli import app
 from dues.run import STAGES, RunRequest, run_period
 from dues.run.faults import FAULT_ENV
-from dues.run.recovery import recover
+from dues.run.recovery import identity, recover
 from dues.run.workfolder import WorkFolder
 from dues.store import open_store
 
@@ -274,4 +274,44 @@ def test_a_failure_after_the_commit_publishes_and_one_before_removes(
     with pytest.raises(Exception):  # noqa: B017 - whatever ingest says; the folder goes
         run_period(request(tmp_path, out, db, broken))
     assert ledger_state(db) == (completed, 2, 3)
+    assert not (out / ".work").exists()
+
+
+def test_a_recovery_killed_halfway_through_its_swap_is_completed_by_the_next(
+    store_url: str,
+    tmp_path: Path,
+    unkilled: dict[str, tuple[object, object]],
+    forker: subprocess.Popen[str],
+) -> None:
+    (tmp_path / "registry.csv").write_text(REGISTRY, encoding="utf-8")
+    versions = inputs(tmp_path)
+    out = tmp_path / "out"
+    run_period(request(tmp_path, out, store_url, versions["one"]))
+    killed = killed_run(forker, tmp_path, out, store_url, versions["three"], "commit-done")
+    # `dues runs` rolls the run forward, and is itself killed between the two renames.
+    runs = [sys.executable, "-c", "from dues.cli import main; main()", "runs", "--db", store_url]
+    child = subprocess.run(
+        runs, capture_output=True, text=True, env=ENV | {FAULT_ENV: "publish-aside"}, timeout=120
+    )
+    assert child.returncode == -9, child.stderr
+    assert not (out / PERIOD).exists()
+    listed = CliRunner().invoke(app, ["runs", "--db", store_url])
+    assert listed.exit_code == 0, listed.output
+    assert ledger_state(store_url) == (killed, 2, 3)
+    assert run_json(out)["run_id"] == killed
+    assert_same_outputs(out, unkilled["three"])  # type: ignore[arg-type]
+    assert not (out / ".work").exists()
+
+
+def test_a_folder_committing_to_another_ledger_is_left_to_that_ledger(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    mine, other = (f"sqlite:///{tmp_path / name}" for name in ("mine.db", "other.db"))
+    theirs = WorkFolder.of_run(out, "20261101T000000Z-theirs00")
+    ours = WorkFolder.of_run(out, "20261101T000000Z-ours0000")
+    for work, ledger in ((theirs, other), (ours, mine)):
+        (work.root / "out").mkdir(parents=True)
+        work.committing.write_text(f"{work.root.name}\n{identity(ledger)}\n", encoding="utf-8")
+    recover(mine, out)  # ours never committed here (the store does not know it): it goes
+    assert theirs.root.is_dir() and not ours.root.exists()
+    recover(other, out)  # nor did theirs there
     assert not (out / ".work").exists()
