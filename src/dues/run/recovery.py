@@ -63,7 +63,8 @@ def recover(url: str, out: Path | None = None, own: str | None = None) -> list[s
             for folder in sorted(folders):
                 notes.extend(_sweep(store, folder, own, identity(url)))
     except OSError as exc:
-        raise RunError(f"recovering the outputs in {exc.filename}: {exc.strerror}") from exc
+        where = exc.filename or out or "the output folders"
+        raise RunError(f"cannot recover the outputs in {where}: {exc.strerror}") from exc
     for note in notes:
         log.warning("%s", note)
     return notes
@@ -130,8 +131,8 @@ def _roll_forward(store: Store, out: Path, run_id: str, period: str) -> list[str
         if work.staging.is_dir():
             swap(work, final)
             notes.append(
-                f"recovered run {run_id} ({period}): it had committed but was killed before "
-                f"its outputs were published; they are now in {final}"
+                f"recovered run {run_id} ({period}): it was stored in the ledger but stopped "
+                f"before its outputs were published; they are now in {final}"
             )
         elif _run_of(final) != run_id:
             restore(work, final)
