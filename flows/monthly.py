@@ -49,6 +49,7 @@ from dues.run import (
 )
 from dues.run import summarize as summarize_run
 from dues.run.lock import ledger_lock
+from dues.run.recovery import settle
 from dues.settings import Settings
 from dues.store import StoreError
 from dues.summary import jurisdiction_rates, markdown_summary
@@ -162,7 +163,8 @@ def monthly_reconciliation(
     """Ingest, validate, reconcile, persist and report one period (SPEC §5).
 
     The flow's process holds the ledger around the tasks, which run in it
-    (dues.run.lock); another run waits up to `wait_s` seconds, then refuses.
+    (dues.run.lock); another run waits up to `wait_s` seconds, then refuses. Taking
+    it settles what crashed runs left (dues.run.recovery).
     """
     quiet_expected_errors()
     request = RunRequest(
@@ -179,13 +181,19 @@ def monthly_reconciliation(
         wait_s=wait_s,
     )
     ctx: RunContext = preflight_task(request)
+    locked = False
     try:
-        with ledger_lock(request.db, ctx.run_id, ctx.period, wait_s):
-            for run_stage in TASKS:
-                run_stage(ctx)
-            summary: RunSummary = summarize_task(ctx)
+        with ledger_lock(request.db, ctx.run_id, ctx.period, wait_s, out=request.out):
+            locked = True
+            try:
+                for run_stage in TASKS:
+                    run_stage(ctx)
+                summary: RunSummary = summarize_task(ctx)
+            finally:
+                settle(ctx)  # holding the ledger: a committed run is published (dues.run.recovery)
     finally:
-        discard(ctx)
+        if not locked:
+            discard(ctx)
     publish_artifacts(summary)
     get_run_logger().info("report written to %s", summary.report)
     return summary

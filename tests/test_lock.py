@@ -2,7 +2,8 @@
 
 A second run waits for the run holding the ledger, refuses after its wait with one
 line naming the holder, and goes on once the holder is done; a killed holder frees
-the ledger; two months started together give what the two give one after the other.
+the ledger; two months started together give what the two give one after the other;
+the crash recovery of the run holding the ledger leaves a waiting run's work folder.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from test_stages import REGISTRY, B, csv, line
 
 from dues.run import RunRequest, run_period
 from dues.run.lock import LedgerBusy, ledger_lock
+from dues.run.recovery import recover
 from dues.store import open_store
 
 HOLDER = "20261003T075802Z-ab12cd34"
@@ -157,6 +160,35 @@ def test_a_killed_holder_frees_the_ledger(store_url: str) -> None:
         start = time.monotonic()
         with ledger_lock(store_url, "next", "2026-10", wait_s=20):
             assert time.monotonic() - start < 20
+
+
+def test_the_recovery_of_the_run_holding_the_ledger_leaves_a_waiting_runs_folder(
+    store_url: str, tmp_path: Path
+) -> None:
+    october = csv(tmp_path, "c10.csv", line("R1", "2026-10", "100.00"))
+    out = tmp_path / "out"
+    pool = ThreadPoolExecutor(1)  # `dues run` waits in a process of its own
+    with ledger_lock(store_url, HOLDER, "2026-09", wait_s=0, out=out):
+        waiting = pool.submit(dues_run, tmp_path, store_url, "2026-10", october, 60)
+        deadline = time.monotonic() + 60
+        while not (out / ".work").is_dir() or not any((out / ".work").iterdir()):
+            assert time.monotonic() < deadline and not waiting.done(), "it never started"
+            time.sleep(0.05)
+        (folder,) = (p for p in (out / ".work").iterdir() if p.is_dir())
+        (folder / "staged-while-waiting").write_text("kept", encoding="utf-8")
+        # What the holder's recovery did on taking the ledger, done once more now:
+        # a dead run's folder goes, the waiting run's (its lock held) stays.
+        dead = out / ".work" / "20261001T000000Z-dead0000"
+        dead.mkdir()
+        assert recover(store_url, out) == [
+            f"removed 1 work folder(s) of runs that did not finish from "
+            f"{out.resolve() / '.work'}: {dead.name}"
+        ]
+        assert (folder / "staged-while-waiting").read_text(encoding="utf-8") == "kept"
+    pool.shutdown()
+    done = waiting.result()
+    assert done.returncode == 0, done.stderr
+    assert not (out / ".work").exists()
 
 
 def test_two_ledgers_do_not_block_each_other(store_url: str, other_ledger: str) -> None:

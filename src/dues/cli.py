@@ -324,10 +324,12 @@ def runs(
     import json
 
     from dues.history import run_history
+    from dues.run.recovery import recover_ledger
     from dues.settings import Settings
     from dues.store import StoreError, open_store
 
     try:
+        recover_ledger(db or Settings().database_url)  # what a crashed run left (dues.run.recovery)
         with open_store(db or Settings().database_url) as store:
             history = run_history(store.list_runs(), store.list_input_files())
     except StoreError as exc:

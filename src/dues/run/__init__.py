@@ -9,10 +9,13 @@
     manifest.py    run.json and the RunSummary read back from it
     commit.py      the run's records as the store keeps them, in one transaction
     publish.py     the staged outputs renamed into OUT/<period>/; clean-up
+    recovery.py    what a crashed run left, settled by the next command on the ledger
+    faults.py      DUES_FAULT_AT: a run killed at a named point (the recovery test)
 
 A run completes or leaves no trace: outputs are written to a staging folder, the
 store commits everything of the run in one transaction, and only then does the
-staging folder replace `OUT/<period>/`.
+staging folder replace `OUT/<period>/`. The commit is the commit point: a run killed
+after it is published by the next command that opens the ledger (recovery.py).
 """
 
 from dues.run.manifest import RunSummary

@@ -16,7 +16,11 @@ import polars as pl
 
 from dues.arrears import aging_columns
 from dues.conservation import FileStats
+from dues.files import write_text
 from dues.outputs import NAMES
+from dues.run.faults import fault
+from dues.run.publish import sync_tree
+from dues.run.recovery import identity
 from dues.run.request import RunContext
 from dues.store import RunRecord, open_store
 from dues.store.tables import RESULT_TABLES, frame_schema
@@ -58,8 +62,22 @@ def commit(
     inputs: list[FileStats],
     before_commit: Callable[[], object] | None = None,
 ) -> None:
-    """Store the run, replacing earlier runs of its period; `before_commit` as in the store."""
+    """Store the run, replacing earlier runs of its period; `before_commit` as in the store.
+
+    This is the run's commit point. The staged outputs are synced to disk before the
+    COMMIT, and the store keeps where the run publishes (OUT) in the same transaction:
+    a run killed after it is published by the next command (dues.run.recovery).
+    """
     work = ctx.work
+    # Which ledger the run commits to: another ledger's recovery leaves the folder.
+    write_text(f"{ctx.run_id}\n{identity(ctx.request.db)}\n", work.committing)
+
+    def last_step() -> None:
+        if before_commit is not None:
+            before_commit()  # (a big workbook is saved by then)
+        sync_tree(work.staging)
+        fault("commit-rows-in")
+
     with open_store(ctx.request.db) as store:
         store.commit_run(
             run_record(info),
@@ -70,5 +88,7 @@ def commit(
             quarantine=pl.read_parquet(work.output("quarantine")),
             input_files=inputs,
             results=stored_results(ctx),
-            before_commit=before_commit,
+            before_commit=last_step,
+            out_dir=str(ctx.request.out.resolve()),
         )
+    fault("commit-done")

@@ -16,7 +16,8 @@ The lock belongs to the process and dies with it, however it dies (SIGKILL too):
   which run holds it.
 
 The lock is no part of the store's commit: the store's transactions are as they
-were, this only decides who may run them.
+were, this only decides who may run them. Whoever takes it first settles what
+crashed runs left (dues.run.recovery), so no run reads a ledger ahead of its outputs.
 """
 
 from __future__ import annotations
@@ -92,13 +93,24 @@ class _Lock(Protocol):
 
 @contextlib.contextmanager
 def ledger_lock(
-    url: str, run_id: str, period: str, wait_s: float = DEFAULT_WAIT_S
-) -> Iterator[None]:
+    url: str,
+    run_id: str,
+    period: str,
+    wait_s: float = DEFAULT_WAIT_S,
+    *,
+    out: Path | None = None,
+    recover: bool = True,
+) -> Iterator[bool]:
     """Hold the ledger at `url` for the block; wait up to `wait_s` for another run's
-    hold to end, then raise LedgerBusy naming that run."""
+    hold to end, then raise LedgerBusy naming that run.
+
+    Once held, and before the block runs, what crashed runs left is settled
+    (`dues.run.recovery.recover`, in every OUT the ledger knows and in `out`), unless
+    `recover` is false. Yields whether a lock was taken (an in-memory SQLite
+    database needs none, and has nothing to recover)."""
     lock = _lock_of(url)
     if lock is None:
-        yield
+        yield False
         return
     try:
         holder = Holder.this_process(run_id, period)
@@ -113,7 +125,11 @@ def ledger_lock(
                     f"waited {wait_s:g} s — try again when it is done"
                 )
             time.sleep(min(_POLL_S, left))
-        yield
+        if recover:
+            from dues.run.recovery import recover as settle_crashed_runs
+
+            settle_crashed_runs(url, out, own=run_id)
+        yield True
     finally:
         lock.close()
 

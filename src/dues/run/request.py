@@ -104,8 +104,7 @@ def preflight(request: RunRequest) -> RunContext:
             f"config {request.config or 'config/policy.toml'}: {_one_line(exc)}"
         ) from exc
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
-    work = WorkFolder.of_run(request.out, run_id)
-    work.root.mkdir(parents=True)
+    work = WorkFolder.create(request.out, run_id)  # alive until discarded (dues.run.publish)
     return RunContext(
         run_id=run_id,
         request=request,

@@ -5,6 +5,9 @@ each stage a task; the benchmark times each. A stage takes the run's context,
 reads what earlier stages left in the work folder and writes its own part of it.
 
     ingest → merge-with-ledger → reconcile → manifest → report-and-commit → publish
+
+The commit is the run's commit point: a run that dies after it is published by the
+next command (dues.run.recovery); one that dies before it leaves the store as it was.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from dues.reconcile import reconcile_sums
 from dues.report.job import WorkbookJob, WorkbookJobError
 from dues.report.staged import write_staged_workbook
 from dues.run.commit import commit
+from dues.run.faults import fault
 from dues.run.inputs import read_inputs
 from dues.run.lock import ledger_lock
 from dues.run.manifest import RunSummary, write_manifest
 from dues.run.merge import RAW, after_merge, conflicts_to_quarantine, read_ledger, without_raw
 from dues.run.publish import discard, publish
+from dues.run.recovery import settle
 from dues.run.request import RunContext, RunError, RunRequest, preflight
 from dues.run.workfolder import read_stats, write_stats
 from dues.store.tables import LINE_TABLES, frame_schema
@@ -192,13 +197,23 @@ def run_period(request: RunRequest) -> RunSummary:
     """The whole monthly job as a plain function (no Prefect needed).
 
     The ledger is held from before the first stage reads it until the run's outputs
-    are published and read back (dues.run.lock).
+    are published and read back (dues.run.lock); taking it first settles what crashed
+    runs left (dues.run.recovery). However the run ends, its work folder is settled
+    still holding the ledger: removed, or published when the run had committed.
     """
     ctx = preflight(request)
+    locked = False
     try:
-        with ledger_lock(request.db, ctx.run_id, ctx.period, request.wait_s):
-            for stage in STAGES:
-                stage.run(ctx)
-            return summarize(ctx)
+        with ledger_lock(request.db, ctx.run_id, ctx.period, request.wait_s, out=request.out):
+            locked = True
+            try:
+                for stage in STAGES:
+                    fault(f"before-{stage.name}")
+                    stage.run(ctx)
+                fault("after-publish")
+                return summarize(ctx)
+            finally:
+                settle(ctx)
     finally:
-        discard(ctx)
+        if not locked:
+            discard(ctx)  # refused before it read anything

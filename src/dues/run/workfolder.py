@@ -10,12 +10,22 @@ subfolder and reads only what earlier stages wrote; the last stages fill
                 stats.json
     reconcile/  new_sums, start_period.txt, unmatched_allocations.parquet
     out/        the SPEC §5 outputs, run.json, report.xlsx
+    committing  written just before the commit is tried (dues.run.commit)
+    previous/   the OUT/<period>/ a publish moved aside (dues.run.publish)
     timings.json
+
+Beside the folder, `OUT/.work/<run id>.lock` says the run is alive: the run holds an
+OS lock (`flock`) on it from before the folder exists until after it is removed, and
+the lock dies with the process however it dies. The next command's recovery
+(dues.run.recovery) leaves a folder whose lock is held alone, and settles the rest.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +42,39 @@ class WorkFolder:
     def of_run(cls, out: Path, run_id: str) -> WorkFolder:
         """The work folder of run `run_id` writing to OUT: `OUT/.work/<run id>/`."""
         return cls(out / ".work" / run_id)
+
+    @classmethod
+    def create(cls, out: Path, run_id: str) -> WorkFolder:
+        """Create run `run_id`'s work folder, alive (its lock held) until `release`."""
+        work = cls.of_run(out, run_id)
+        while True:
+            work.root.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = claim(work.lock_file, wait=True)
+                break
+            except FileNotFoundError:
+                continue  # another run removed `.work` as it emptied it: make it again
+        assert fd is not None  # waited for it: only a recovery's glance can hold it
+        _ALIVE[work.lock_file] = fd
+        work.root.mkdir()  # `.work` holds the lock file now: no one removes it
+        return work
+
+    def release(self) -> None:
+        """Let go of the folder's lock and remove the lock file (the folder is gone)."""
+        fd = _ALIVE.pop(self.lock_file, None)
+        if fd is not None:
+            self.lock_file.unlink(missing_ok=True)
+            os.close(fd)
+
+    @property
+    def lock_file(self) -> Path:
+        """`OUT/.work/<run id>.lock`: held by the run's process while it is alive."""
+        return self.root.with_name(f"{self.root.name}.lock")
+
+    @property
+    def committing(self) -> Path:
+        """Written just before the commit is tried: without it, the store never saw the run."""
+        return self.root / "committing"
 
     # ---- ingest/: each input file read, typed and validated ----
     @property
@@ -108,6 +151,28 @@ class WorkFolder:
     @property
     def timings(self) -> Path:
         return self.root / "timings.json"
+
+
+# The lock of each work folder this process created, by its lock file (a RunContext
+# travels between Prefect tasks as data; the descriptor stays with the process).
+_ALIVE: dict[Path, int] = {}
+
+
+def claim(lock_file: Path, *, wait: bool = False) -> int | None:
+    """An open descriptor holding `lock_file`'s flock, or None when another process holds
+    it (without `wait`). Whoever holds it may remove the file: a holder that finds its
+    file removed or replaced while it waited tries again on the new one."""
+    while True:
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(lock_file).st_ino == os.fstat(fd).st_ino:
+                return fd
+        os.close(fd)  # removed by its last holder: the lock is on a file no one sees
 
 
 def write_stats(records: list[FileStats], path: Path) -> None:

@@ -283,6 +283,7 @@ class Store:
         input_files: Sequence[FileStats],
         results: Mapping[str, pl.DataFrame],
         before_commit: Callable[[], object] | None = None,
+        out_dir: str | None = None,
     ) -> None:
         """Store a finished run, replacing earlier runs of its period; all or nothing.
 
@@ -291,6 +292,9 @@ class Store:
         raises StoreError and leaves the ledger as it was. ``before_commit`` is
         called once every row is in, just before COMMIT: whatever it raises rolls
         the transaction back and propagates (the caller's other outputs failed).
+        ``out_dir`` (absolute) is where the run publishes its outputs: kept in the same
+        transaction, so the next command can publish a run committed but not published
+        (``unpublished_runs``, ``dues.run.recovery``).
         """
         _check_run(run)
         # Conform everything before the transaction: a caller's mistake is
@@ -311,12 +315,50 @@ class Store:
         action = f"cannot store run {run.run_id} for period {run.period}"
         with self._transaction(action, write=True) as conn:
             _replace_earlier_runs(conn, run)
+            if out_dir is not None:
+                conn.execute(t.publications.insert().values(run_id=run.run_id, out_dir=out_dir))
             if input_files:
                 conn.execute(t.input_files.insert(), [_input_file_row(run, f) for f in input_files])
             for table, frame in frames:
                 insert_frame(conn, table, _with_store_owned(frame, table, run))
             if before_commit is not None:
                 before_commit()
+
+    # --- publishing (dues.run.recovery) --------------------------------------
+
+    def unpublished_runs(self) -> list[tuple[str, str, str]]:
+        """(run id, period, out dir) of each completed run whose outputs were never
+        marked published: committed, then killed before or during the publish."""
+        p, r = t.publications, t.runs
+        query = (
+            sa.select(r.c.run_id, r.c.period, p.c.out_dir)
+            .join(p, p.c.run_id == r.c.run_id)
+            .where(r.c.status == "completed", p.c.published_at.is_(None))
+            .order_by(r.c.started_at, r.c.run_id)
+        )
+        with self._transaction("cannot list the unpublished runs") as conn:
+            return [(a, b, c) for a, b, c in conn.execute(query)]
+
+    def output_folders(self) -> list[str]:
+        """Every OUT folder the ledger's live runs publish to."""
+        query = sa.select(t.publications.c.out_dir).distinct()
+        with self._transaction("cannot list the output folders") as conn:
+            return sorted(conn.execute(query).scalars())
+
+    def mark_published(self, run_id: str) -> None:
+        """Record that OUT/<period>/ now holds run ``run_id``'s outputs."""
+        p = t.publications
+        done = p.update().where(p.c.run_id == run_id).values(published_at=datetime.now(UTC))
+        with self._transaction(f"cannot mark run {run_id} published", write=True) as conn:
+            conn.execute(done)
+
+    def run_statuses(self, run_ids: Sequence[str]) -> dict[str, str]:
+        """The status of each of ``run_ids`` the ledger holds (absent: never committed)."""
+        if not run_ids:
+            return {}
+        query = sa.select(t.runs.c.run_id, t.runs.c.status).where(t.runs.c.run_id.in_(run_ids))
+        with self._transaction("cannot read run statuses") as conn:
+            return {a: b for a, b in conn.execute(query)}
 
 
 def open_store(url: str | None = None, *, timeout_s: float = 10.0) -> Store:

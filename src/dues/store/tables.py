@@ -179,6 +179,19 @@ unit_month_sums = sa.Table(
     _int("records"),
 )
 
+# Where each run publishes its outputs (issue 10, item 5). Written in the run's commit
+# transaction, so the ledger knows a committed run's OUT and its staged folder
+# (OUT/.work/<run id>/out/); `published_at` is set once OUT/<period>/ is the run's.
+# A run committed but never published (killed between commit and rename) is what
+# the next dues command rolls forward (dues.run.recovery).
+publications = sa.Table(
+    "publications",
+    metadata,
+    sa.Column("run_id", sa.String(), sa.ForeignKey("runs.run_id"), primary_key=True),
+    _text("out_dir"),  # absolute
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+)
+
 # A source row may fail several rules, so the store numbers the rows itself.
 quarantine = sa.Table(
     "quarantine",
@@ -340,6 +353,7 @@ RUN_TABLES: tuple[sa.Table, ...] = (
     allocations,
     unit_month_sums,
     quarantine,
+    publications,
 )
 # The ledger's lines, by the name the run gives them.
 LINE_TABLES: dict[str, sa.Table] = {"receipts": receipts, "allocations": allocations}
