@@ -602,3 +602,53 @@ def test_amounts_not_written_as_numbers_are_quarantined(
     assert result.quarantine["reason"].to_list() == ([reason] if reason else [])
     if reason is None:
         assert result.accepted["amount_fen"].to_list() in ([12300], [123400])
+
+
+# ---- control characters -----------------------------------------------------------------
+
+
+def test_control_characters_in_text_cells_are_dropped_at_ingest(tmp_path: Path) -> None:
+    row = _line("R\x001", "2026-09-01", "2026-09-30")
+    row[3] = "甲\x00公\x07司\t(一)\n"
+    path = _collections_csv(tmp_path / "nul.csv", [row])
+    result = read_input(path)
+    assert result.accepted["receipt_no"].to_list() == ["R1"]
+    assert result.accepted["taxpayer_name"].to_list() == ["甲公司\t(一)"]
+
+
+@pytest.mark.usefixtures("county")
+def test_a_nul_in_a_text_cell_is_stored_alike_on_every_backend(
+    tmp_path: Path, store_url: str
+) -> None:
+    """It failed the PostgreSQL commit (`invalid byte sequence for encoding "UTF8": 0x00`)."""
+    from dues.run import RunRequest, run_period
+    from dues.store import open_store
+
+    run = next(r for r in SUMMARY["runs"] if r["period"] == "2026-10")
+    source = COUNTY / "inputs" / run["collections"][0]
+    lines = source.read_text(encoding="utf-8-sig").splitlines()
+    lines[1] = (
+        lines[1]
+        .replace("测试单位0031有限公司", "测试单位\x000031有限公司")
+        .replace("测试县税务局", "测试县\x00税务局\x1f")
+    )
+    nul = tmp_path / source.name
+    nul.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run_period(
+        RunRequest(
+            period="2026-10",
+            registry=COUNTY / "inputs" / SUMMARY["registry"],
+            collections=(nul,),
+            out=tmp_path / "out",
+            db=store_url,
+        )
+    )
+    with open_store(store_url) as store:
+        receipts = store.load_receipts()
+    line = receipts.filter(pl.col("receipt_no") == "320260000000002864").row(0, named=True)
+    assert (line["taxpayer_name"], line["tax_office"]) == ("测试单位0031有限公司", "测试县税务局")
+    assert (
+        not receipts.select(pl.any_horizontal(pl.col(pl.String).str.contains("\x00", literal=True)))
+        .to_series()
+        .any()
+    )

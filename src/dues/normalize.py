@@ -39,9 +39,18 @@ _WELL_FORMED = r"^[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.[0-9]*)?%?$"
 _DECIMAL = r"^(?<sign>[+-]?)(?<whole>\d*)(?:\.(?<frac>\d*))?$"
 
 
+# C0 control characters but tab and line feed: a NUL fails a PostgreSQL commit (its text
+# cannot hold one) where SQLite would take it, so they are dropped from every cell's text
+# for both stores alike; no bureau means anything by them.
+_CONTROL = r"[\x00-\x08\x0b-\x1f]"
+
+
 def clean_text(text: pl.Expr) -> pl.Expr:
-    """Fold full-width characters to half-width and strip spaces; empty -> null."""
-    folded = text.cast(pl.String).str.normalize("NFKC").str.strip_chars()
+    """Fold full-width characters to half-width, drop control characters and strip
+    spaces; empty -> null."""
+    folded = (
+        text.cast(pl.String).str.normalize("NFKC").str.replace_all(_CONTROL, "").str.strip_chars()
+    )
     return pl.when(folded.str.len_chars() == 0).then(None).otherwise(folded)
 
 
