@@ -632,6 +632,10 @@ def test_a_nul_in_a_text_cell_is_stored_alike_on_every_backend(
         .replace("测试单位0031有限公司", "测试单位\x000031有限公司")
         .replace("测试县税务局", "测试县\x00税务局\x1f")
     )
+    cells = lines[2].split(",")
+    cells[2] = cells[2][:-1] + ("0" if cells[2][-1] != "0" else "1")  # a bad check character
+    cells[3] = "坏\x00行"
+    lines[2] = ",".join(cells)  # quarantined: its raw cells keep the NUL, JSON-escaped
     nul = tmp_path / source.name
     nul.write_text("\n".join(lines) + "\n", encoding="utf-8")
     run_period(
@@ -645,6 +649,8 @@ def test_a_nul_in_a_text_cell_is_stored_alike_on_every_backend(
     )
     with open_store(store_url) as store:
         receipts = store.load_receipts()
+    quarantine = pl.read_parquet(tmp_path / "out" / "2026-10" / "quarantine.parquet")
+    assert quarantine.filter(pl.col("raw").str.contains("坏\\u0000行", literal=True)).height == 1
     line = receipts.filter(pl.col("receipt_no") == "320260000000002864").row(0, named=True)
     assert (line["taxpayer_name"], line["tax_office"]) == ("测试单位0031有限公司", "测试县税务局")
     assert (
