@@ -107,7 +107,7 @@ def _read_csv(path: Path) -> Grid:
         try:
             cells, encoding = _read_csv_cells(data)
         except pl.exceptions.PolarsError as exc:
-            raise InputError(f"cannot parse as CSV: {exc}") from exc
+            raise InputError(f"cannot parse as CSV: {_first_line(exc)}") from exc
         sha256 = digest.result()
     if cells.height == 0 or all(cells[c].null_count() == cells.height for c in cells.columns):
         raise InputError("the file is empty")
@@ -147,7 +147,8 @@ def _not_a_workbook(path: Path, error: Exception) -> str:
     return f"cannot read as a workbook (damaged or protected?): {first}"
 
 
-def _panic_line(error: BaseException) -> str:
+def _first_line(error: BaseException) -> str:
+    """The first line of a library's message (polars and pyo3 add hints and backtraces)."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
 
@@ -178,7 +179,7 @@ def _read_workbook(path: Path) -> Grid:
         if type(exc).__name__ != "PanicException":
             raise
         raise InputError(
-            f"cannot read as a workbook (damaged?): the Excel reader failed: {_panic_line(exc)}"
+            f"cannot read as a workbook (damaged?): the Excel reader failed: {_first_line(exc)}"
         ) from None
     if cells.height == 0:
         raise InputError("the first sheet is empty")
