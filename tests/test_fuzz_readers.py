@@ -154,10 +154,10 @@ def test_truncated_or_damaged_real_files(
     check(path, "collections")
 
 
-def test_the_real_files_read_whole() -> None:
+def test_the_real_files_read_whole(tmp_path: Path) -> None:
     """The untouched originals read: the damage above is what makes a refusal."""
     for suffix, data in REAL.items():
-        path = Path(pytest.importorskip("tempfile").mkdtemp()) / f"real{suffix}"
+        path = tmp_path / f"real{suffix}"
         path.write_bytes(data)
         result = read_input(path, "collections")
         assert result.stats.rows_accepted == 5

@@ -21,6 +21,7 @@ literal followed by bounded character classes: no backtracking.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import zipfile
 from collections.abc import Iterator
@@ -71,18 +72,40 @@ def column_letters(n: int) -> str:
     return out
 
 
+def _target(
+    rels: bytes, base: str, *, rel_id: bytes | None = None, kind: bytes = b""
+) -> str | None:
+    """The part a relationship points at: by its Id, or the first of a type."""
+    for rel in re.finditer(rb"<(?:\w+:)?Relationship\s[^>]*>", rels):
+        tag = rel.group(0)
+        if rel_id is not None and not re.search(rb'\sId="' + re.escape(rel_id) + b'"', tag):
+            continue
+        if kind and not re.search(rb'\sType="[^"]*/' + kind + b'"', tag):
+            continue
+        target = re.search(rb'\sTarget="([^"]+)"', tag)
+        if target:
+            name = target.group(1).decode()
+            return (
+                name.lstrip("/")
+                if name.startswith("/")
+                else posixpath.normpath(posixpath.join(base, name))
+            )
+    return None
+
+
 def first_sheet_part(book: zipfile.ZipFile) -> str:
-    """Path of the first worksheet's XML part, as the workbook's relationships name it."""
-    workbook = book.read("xl/workbook.xml")
-    rel_id = re.search(rb'<(?:\w+:)?sheet [^>]*?r:id="([^"]+)"', workbook)
-    rels = book.read("xl/_rels/workbook.xml.rels")
-    if rel_id:
-        for rel in re.finditer(rb"<Relationship [^>]*>", rels):
-            if b'Id="' + rel_id.group(1) + b'"' in rel.group(0):
-                target = re.search(rb'Target="([^"]+)"', rel.group(0))
-                if target:
-                    name = target.group(1).decode()
-                    return name.lstrip("/") if name.startswith("/") else f"xl/{name}"
+    """Path of the first worksheet's XML part, as the package's relationships name it."""
+    names = set(book.namelist())
+    workbook = "xl/workbook.xml"
+    if "_rels/.rels" in names:
+        workbook = _target(book.read("_rels/.rels"), "", kind=b"officeDocument") or workbook
+    folder, leaf = posixpath.split(workbook)
+    rels_part = posixpath.join(folder, "_rels", f"{leaf}.rels")
+    rel_id = re.search(rb'<(?:\w+:)?sheet\s[^>]*?r:id="([^"]+)"', book.read(workbook))
+    if rel_id and rels_part in names:
+        found = _target(book.read(rels_part), folder, rel_id=rel_id.group(1))
+        if found and found in names:
+            return found
     return "xl/worksheets/sheet1.xml"
 
 
