@@ -468,3 +468,193 @@ def test_a_database_export_with_field_codes_as_headers(tmp_path: Path, case: str
     ]
     assert json.loads(bad["raw"][0])["item_code"] == "101010100"
     assert (s.money_quarantined_fen, s.money_conserved) == (3000 + 8000, True)
+
+
+# ---- plausibility (SPEC §3) -------------------------------------------------------------
+
+
+def _collections_csv(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLLECTION_HEADER)
+        writer.writerows(rows)
+    return path
+
+
+def _line(receipt: str, start: str, end: str, amount: str = "1.00", paid: str = "2026-10-14"):  # type: ignore[no-untyped-def]
+    return [receipt, "1", "91110000600037341L", "甲公司", "工会经费", "399001010", start, end,
+            "100.00", "1%", amount, paid]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("max_back", "bad"),
+    [(60, ["R2", "R3"]), (61, ["R3"]), (1, ["R1", "R2", "R3"])],
+)
+def test_a_period_more_than_max_back_months_before_the_run_period_is_bad_period(
+    tmp_path: Path, max_back: int, bad: list[str]
+) -> None:
+    path = _collections_csv(
+        tmp_path / "c.csv",
+        [
+            _line("R1", "2021-10-01", "2021-10-31"),  # 60 months before 2026-10
+            _line("R2", "2021-09-01", "2021-09-30"),  # 61
+            _line("R3", "2006-10-01", "2006-10-31"),  # 2026 mistyped: 240
+            _line("R4", "2026-09-01", "2026-09-30"),
+            _line("R5", "2026-11-01", "2026-11-30"),  # later than the run: not this rule's
+        ],
+    )
+    result = read_input(path, run_period="2026-10", max_back_months=max_back)
+    raw = [json.loads(r)["receipt_no"] for r in result.quarantine["raw"]]
+    assert raw == bad
+    assert set(result.quarantine["reason"]) == {"bad_period"}
+    assert set(result.quarantine["column"]) == {"period_start"}
+    s = result.stats
+    assert (s.rows_read, s.rows_quarantined, s.money_quarantined_fen) == (
+        5,
+        len(bad),
+        len(bad) * 100,
+    )
+    assert s.rows_conserved and s.money_conserved
+
+
+def test_an_allocation_far_before_the_run_period_is_bad_period_too(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(
+        "voucher_no,uscc,unit_name,period_start,period_end,wage_base,amount,allocated_date\n"
+        "CZ1,911100007109310534,某局,2016-07-01,2016-09-30,100.00,2.00,2026-09-28\n"
+        "CZ2,911100007109310534,某局,2026-07-01,2026-09-30,100.00,2.00,2026-09-28\n",
+        encoding="utf-8",
+    )
+    run = read_input(path, run_period="2026-10")
+    assert run.quarantine.select("source_row", "reason").rows() == [(2, "bad_period")]
+    alone = read_input(path)  # `dues validate`: against the allocated date
+    assert alone.quarantine.select("source_row", "reason").rows() == [(2, "bad_period")]
+
+
+@pytest.mark.usefixtures("county")
+def test_one_receipt_mistyped_2006_does_not_drag_the_start_period_back(tmp_path: Path) -> None:
+    from dues.run import RunRequest, run_period
+
+    typo = _collections_csv(
+        tmp_path / "typo.csv",
+        [[*_line("320269999999999991", "2006-09-01", "2006-09-30")[:2], "9224861129GYJ6C871",
+          *_line("x", "2006-09-01", "2006-09-30")[3:]]],
+    )  # fmt: skip
+    run = next(r for r in SUMMARY["runs"] if r["period"] == "2026-10")
+    summary = run_period(
+        RunRequest(
+            period="2026-10",
+            registry=COUNTY / "inputs" / SUMMARY["registry"],
+            collections=(*(COUNTY / "inputs" / f for f in run["collections"]), typo),
+            out=tmp_path / "out",
+            db=f"sqlite:///{tmp_path / 'ledger.db'}",
+        )
+    )
+    assert summary.start_period == "2026-07"  # this run's own earliest month, as without it
+    quarantine = pl.read_parquet(tmp_path / "out" / "2026-10" / "quarantine.parquet")
+    typo_rows = quarantine.filter(pl.col("source_file") == "typo.csv")
+    assert typo_rows.select("source_row", "column", "reason").rows() == [
+        (2, "period_start", "bad_period")
+    ]
+
+
+def test_amounts_beyond_a_trillion_yuan_are_bad_numbers_and_sums_never_wrap(
+    tmp_path: Path,
+) -> None:
+    """Twenty lines of 999,999,999,999,999 yuan wrapped Int64 into a negative 'money read'."""
+    rows = [_line(f"R{i}", "2026-09-01", "2026-09-30", "999999999999999") for i in range(20)]
+    rows += [_line("B", "2026-09-01", "2026-09-30", "10000000000000000")]
+    rows += [_line("OK", "2026-09-01", "2026-09-30", "1000000000000")]
+    result = read_input(_collections_csv(tmp_path / "big.csv", rows))
+    s = result.stats
+    assert (s.rows_quarantined, s.rows_accepted) == (21, 1)
+    assert set(result.quarantine["reason"]) == {"bad_number"}
+    assert set(result.quarantine["column"]) == {"amount"}
+    assert s.money_read_fen == s.money_accepted_fen == 100 * 10**12
+    assert s.rows_conserved and s.money_conserved
+
+
+def test_a_file_whose_sum_passes_int64_still_sums_exactly(tmp_path: Path) -> None:
+    """100,000 lines of 10^12 yuan each are plausible; their 10^19 fen are beyond Int64."""
+    path = tmp_path / "many.csv"
+    head = ",".join(COLLECTION_HEADER)
+    body = "".join(
+        f"R{i},1,91110000600037341L,甲,工会经费,,2026-09-01,2026-09-30,1,1%,1000000000000,\n"
+        for i in range(100_000)
+    )
+    path.write_text(head + "\n" + body, encoding="utf-8")
+    s = read_input(path, judge_repeats=False).stats
+    assert s.rows_accepted == 100_000
+    assert s.money_read_fen == s.money_accepted_fen == 100_000 * 100 * 10**12 > 2**63
+    assert s.money_conserved
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [("1,2,3", "bad_number"), ("1.234,56", "bad_number"), ("①⓪⓪", "bad_number"),
+     ("1000²", "bad_number"), ("１２３", None), ("1,234.00", None)],
+)  # fmt: skip
+def test_amounts_not_written_as_numbers_are_quarantined(
+    tmp_path: Path, cell: str, reason: str | None
+) -> None:
+    path = _collections_csv(tmp_path / "n.csv", [_line("R1", "2026-09-01", "2026-09-30", cell)])
+    result = read_input(path)
+    assert result.quarantine["reason"].to_list() == ([reason] if reason else [])
+    if reason is None:
+        assert result.accepted["amount_fen"].to_list() in ([12300], [123400])
+
+
+# ---- control characters -----------------------------------------------------------------
+
+
+def test_control_characters_in_text_cells_are_dropped_at_ingest(tmp_path: Path) -> None:
+    row = _line("R\x001", "2026-09-01", "2026-09-30")
+    row[3] = "甲\x00公\x07司\t(一)\n"
+    path = _collections_csv(tmp_path / "nul.csv", [row])
+    result = read_input(path)
+    assert result.accepted["receipt_no"].to_list() == ["R1"]
+    assert result.accepted["taxpayer_name"].to_list() == ["甲公司\t(一)"]
+
+
+@pytest.mark.usefixtures("county")
+def test_a_nul_in_a_text_cell_is_stored_alike_on_every_backend(
+    tmp_path: Path, store_url: str
+) -> None:
+    """It failed the PostgreSQL commit (`invalid byte sequence for encoding "UTF8": 0x00`)."""
+    from dues.run import RunRequest, run_period
+    from dues.store import open_store
+
+    run = next(r for r in SUMMARY["runs"] if r["period"] == "2026-10")
+    source = COUNTY / "inputs" / run["collections"][0]
+    lines = source.read_text(encoding="utf-8-sig").splitlines()
+    lines[1] = (
+        lines[1]
+        .replace("测试单位0031有限公司", "测试单位\x000031有限公司")
+        .replace("测试县税务局", "测试县\x00税务局\x1f")
+    )
+    cells = lines[2].split(",")
+    cells[2] = cells[2][:-1] + ("0" if cells[2][-1] != "0" else "1")  # a bad check character
+    cells[3] = "坏\x00行"
+    lines[2] = ",".join(cells)  # quarantined: its raw cells keep the NUL, JSON-escaped
+    nul = tmp_path / source.name
+    nul.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run_period(
+        RunRequest(
+            period="2026-10",
+            registry=COUNTY / "inputs" / SUMMARY["registry"],
+            collections=(nul,),
+            out=tmp_path / "out",
+            db=store_url,
+        )
+    )
+    with open_store(store_url) as store:
+        receipts = store.load_receipts()
+    quarantine = pl.read_parquet(tmp_path / "out" / "2026-10" / "quarantine.parquet")
+    assert quarantine.filter(pl.col("raw").str.contains("坏\\u0000行", literal=True)).height == 1
+    line = receipts.filter(pl.col("receipt_no") == "320260000000002864").row(0, named=True)
+    assert (line["taxpayer_name"], line["tax_office"]) == ("测试单位0031有限公司", "测试县税务局")
+    assert (
+        not receipts.select(pl.any_horizontal(pl.col(pl.String).str.contains("\x00", literal=True)))
+        .to_series()
+        .any()
+    )

@@ -122,6 +122,67 @@ def test_codes_lose_excel_float_tails_and_spaces(cell: str, code: str) -> None:
     assert apply(normalize.code_text, cell) == code
 
 
+# ---- plausibility (SPEC §3) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "fen"),
+    [
+        ("1,2,3", None),  # separators not in groups of three
+        ("12,34", None),
+        ("1.234,56", None),  # a decimal comma
+        ("1,234,567.89", 123456789),
+        ("１，２３４．５", 123450),  # full-width separators fold like full-width digits
+        ("１２３", 12300),
+        ("1 234 567", 123456700),  # a space between digits groups them like a comma
+        ("1 2 3", None),
+        ("①⓪⓪", None),  # NFKC would make these digits; they are not numbers
+        ("1000²", None),
+        ("١٢٣", None),  # other scripts' digits
+        ("12元5", None),
+        ("1000000000000", 100_000_000_000_000),  # exactly 10^12 yuan: the bound
+        ("-1,000,000,000,000.00", -100_000_000_000_000),
+        ("1000000000000.01", None),
+        ("9999999999999", None),
+        ("10000000000000000", None),  # 10^16 yuan: never an Int64 overflow
+        ("99999999999999999999999", None),
+    ],
+)
+def test_money_not_written_as_a_number_or_beyond_a_trillion_yuan_is_null(
+    cell: str, fen: int | None
+) -> None:
+    assert apply(normalize.money_fen, cell) == fen
+
+
+@pytest.mark.parametrize("cell", ["1,2,3", "①", "2²", "1.2.3"])
+def test_counts_and_rates_follow_the_same_number_rules(cell: str) -> None:
+    assert apply(normalize.whole_number, cell) is None
+    assert apply(normalize.rate_bp, cell) is None
+
+
+@pytest.mark.parametrize(
+    ("cell", "day"),
+    [
+        ("0026-10-08", None),
+        ("1900-01-01", None),
+        ("1999-12-31", None),
+        ("2000-01-01", date(2000, 1, 1)),
+        ("2099-12-31", date(2099, 12, 31)),
+        ("2100-01-01", None),
+        ("9999-12-31", None),
+        ("10000-01-01", None),
+        ("+10000-01-01", None),
+        ("99991231", None),
+        ("36525", None),  # the Excel serial of 1999-12-31
+        ("36526", date(2000, 1, 1)),
+        ("73050", date(2099, 12, 31)),
+        ("73051", None),
+    ],
+)
+def test_dates_outside_2000_to_2099_are_not_plausible(cell: str, day: date | None) -> None:
+    assert apply(normalize.date_value, cell) == day
+
+
 # ---- fast paths: exactly the full normalizer on the cells they take -------------------
 
 FULL = {
@@ -154,9 +215,12 @@ def test_a_fast_path_reads_its_cells_as_the_full_normalizer_does(kind: str, data
 @pytest.mark.parametrize(
     ("kind", "cells"),
     [
-        ("money", ["0", "-0", "12.", ".5", "-.05", "-12.30", "000123", "999999999999999.99"]),
+        ("money", ["0", "-0", "12.", ".5", "-.05", "-12.30", "000123", "999999999999.99"]),
         ("int", ["0", "-0", "007", "123456789012345"]),
-        ("date", ["2026-01-31", "2026-02-30", "2024-02-29", "2026-13-01", "0000-00-00"]),
+        (
+            "date",
+            ["2026-01-31", "2026-02-30", "2024-02-29", "2026-13-01", "2000-00-00", "2099-12-31"],
+        ),
         ("uscc", ["91369901014008660R", "000000000000000000"]),
         ("code", ["320260000001000000", "CZ001"]),
     ],

@@ -56,6 +56,11 @@ def test_default_policy_file_holds_the_spec_defaults() -> None:
     assert policy.joint_counts_as_organized is True
     assert (policy.tier1_min_employees, policy.tier2_min_employees) == (25, 10)
     assert (policy.lookback_months, policy.return_ratio_bp) == (12, 10_000)
+    assert (
+        policy.max_back_months
+        == 60
+        == Policy.model_validate({"rates": policy.rates}).max_back_months
+    )
     table = {(r.channel, r.status): (r.fund, r.rate_bp) for r in policy.rates}
     assert table == {
         ("tax", "none"): ("preparatory", 200),
@@ -92,6 +97,9 @@ def test_dates_may_be_toml_dates_or_iso_text(tmp_path: Path) -> None:
         ("tier1_min_employees = 10\ntier2_min_employees = 10\n" + RATES, "tier2_min_employees"),
         ("aging_bucket_days = [90, 30]\n" + RATES, "aging_bucket_days"),
         ("return_ratio_bp = 12000\n" + RATES, "return_ratio_bp"),
+        ("max_back_months = 0\n" + RATES, "max_back_months"),
+        ("max_back_months = 1201\n" + RATES, "max_back_months"),
+        ('max_back_months = "sixty"\n' + RATES, "max_back_months"),
         (TWO_TAX_NONE_RATES, "two rates for tax/none"),
         (NO_FISCAL_RATES, "no rate for fiscal/none, fiscal/organized"),
         (RATE_WITH_UNKNOWN_KEY, "note"),

@@ -89,3 +89,67 @@ def test_files_of_different_kinds_are_refused_whole(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"different kinds \(allocations, collections\)"):
         validate_files(files(tmp_path, ["c1.csv", "a1.csv"]), out)
     assert not out.exists()
+
+
+LONG_AGO = f"""{COLLECTIONS_HEADER}
+R1,1,91110000600037341L,甲公司,工会经费,399001010,2021-09-01,2021-09-30,100.00,1%,1.00,2026-09-14
+R2,1,91110000600037341L,甲公司,工会经费,399001010,2021-10-01,2021-10-31,100.00,1%,1.00,2026-10-14
+R3,1,91110000600037341L,甲公司,工会经费,399001010,2006-10-01,2006-10-31,100.00,1%,1.00,2026-10-14
+R4,1,91110000600037341L,甲公司,工会经费,399001010,2006-10-01,2006-10-31,100.00,1%,1.00,
+"""  # R1: 60 months before it was paid; R2: 60 too; R3: 240; R4 has no paid date
+
+
+@pytest.mark.parametrize(("max_back", "bad_rows"), [(None, [4]), (60, [4]), (59, [2, 3, 4])])
+def test_validate_quarantines_a_period_long_before_its_paid_date(
+    tmp_path: Path, max_back: int | None, bad_rows: list[int]
+) -> None:
+    """SPEC §3: in `dues validate` the paid date stands for the run period; the policy's
+    max_back_months (60 by default) is how far back a period may start."""
+    path = tmp_path / "old.csv"
+    path.write_text(LONG_AGO, encoding="utf-8")
+    result = validate_files([path], tmp_path / "out", max_back_months=max_back)
+    quarantine = result.results[0].quarantine
+    assert quarantine["source_row"].to_list() == bad_rows
+    assert set(quarantine["reason"]) == {"bad_period"}
+    assert set(quarantine["column"]) == {"period_start"}
+    assert result.results[0].stats.rows_conserved and result.results[0].stats.money_conserved
+
+
+def test_validate_reads_max_back_months_from_the_policy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dues.policy import DEFAULT_POLICY_PATH
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        "max_back_months = 300\n"
+        + DEFAULT_POLICY_PATH.read_text(encoding="utf-8").replace("max_back_months = 60\n", ""),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DUES_CONFIG", str(policy))
+    path = tmp_path / "old.csv"
+    path.write_text(LONG_AGO, encoding="utf-8")
+    assert validate_files([path], tmp_path / "out").results[0].quarantine.is_empty()
+    policy.write_text("max_back_months = 0\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"^policy file .* is invalid:") as err:
+        validate_files([path], tmp_path / "out")
+    assert "\n" not in str(err.value)
+
+
+def test_a_year_10000_or_0026_is_a_bad_date_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "years.csv"
+    lines = [COLLECTIONS_HEADER]
+    for i, day in enumerate(
+        ["10000-10-14", "0026-10-14", "1900-10-14", "9999-10-14", "2026-10-14"]
+    ):
+        lines.append(
+            f"R{i},1,91110000600037341L,甲公司,工会经费,399001010,2026-09-01,2026-09-30,"
+            f"100.00,1%,1.00,{day}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = validate_files([path], tmp_path / "out")
+    quarantine = result.results[0].quarantine
+    assert quarantine.select("source_row", "column", "reason").rows() == [
+        (r, "paid_date", "bad_date") for r in (2, 3, 4, 5)
+    ]
+    assert result.results[0].accepted["receipt_no"].to_list() == ["R4"]

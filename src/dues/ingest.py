@@ -17,6 +17,7 @@ import polars as pl
 
 from dues import normalize, repeats, uscc
 from dues.conservation import FileStats
+from dues.policy import DEFAULT_MAX_BACK_MONTHS
 from dues.readers import Grid, InputError, read_grid
 from dues.schemas import KINDS, ColumnSpec, InputSpec, Kind, alias_map, header_key, input_spec
 from dues.schemas import enum_labels as _enum_labels
@@ -32,7 +33,10 @@ REASONS = {
     "bad_rate": "not a rate (0.02, 2% or 2) between 0 and 100%",
     "bad_enum": "not one of the allowed values (English name or Chinese label)",
     "item_code_mismatch": "征收品目代码 does not agree with 征收品目",
-    "bad_period": "period is not whole calendar months, 1 to 12 of them",
+    "bad_period": (
+        "period is not whole calendar months, 1 to 12 of them, or starts more than "
+        "max_back_months before the run period (before its paid date, in dues validate)"
+    ),
     "negative_wage_base": "wage base below zero",
     "negative_value": "a count or amount that cannot be negative is",
     "members_exceed_employees": "more members than employees",
@@ -349,9 +353,29 @@ def _amount(spec: InputSpec) -> pl.Expr:
 
 
 def _sum(frame: pl.DataFrame, spec: InputSpec) -> int:
+    # In Int128: every amount is within ±10^14 fen, but a file's sum of them need not
+    # fit Int64, and a wrapped sum would say "conservation holds" over a negative total.
     if spec.amount is None or frame.is_empty():
         return 0
-    return int(frame.select(pl.col(f"{spec.amount}_fen").fill_null(0).sum()).item())
+    column = pl.col(f"{spec.amount}_fen").fill_null(0).cast(pl.Int128)
+    return int(frame.select(column.sum()).item())
+
+
+def _months_back(spec: InputSpec, run_period: str | None, max_back_months: int) -> pl.Expr | None:
+    """Lines whose period starts more than `max_back_months` before the run period, or,
+    without one (`dues validate`), before their own paid or allocated date (SPEC §3)."""
+    if "period_start" not in {c.name for c in spec.columns}:
+        return None
+    start = _month_index(pl.col("period_start"))
+    if run_period is not None:
+        year, month = (int(p) for p in run_period.split("-"))
+        return start < year * 12 + month - 1 - max_back_months
+    paid = "paid_date" if spec.kind == "collections" else "allocated_date"
+    return (start < _month_index(pl.col(paid)) - max_back_months).fill_null(False)
+
+
+def _month_index(day: pl.Expr) -> pl.Expr:
+    return day.dt.year().cast(pl.Int64) * 12 + day.dt.month().cast(pl.Int64) - 1
 
 
 def _totals_check(totals_fen: int | None, read_fen: int) -> str:
@@ -360,7 +384,14 @@ def _totals_check(totals_fen: int | None, read_fen: int) -> str:
     return "ok" if totals_fen == read_fen else "mismatch"
 
 
-def read_input(path: Path, kind: Kind | None = None, *, judge_repeats: bool = True) -> InputResult:
+def read_input(
+    path: Path,
+    kind: Kind | None = None,
+    *,
+    judge_repeats: bool = True,
+    run_period: str | None = None,
+    max_back_months: int = DEFAULT_MAX_BACK_MONTHS,
+) -> InputResult:
     """Read, type and validate one input file. Raises InputError naming the file.
 
     With `judge_repeats` (`dues validate`), repeats are judged within the file. A run
@@ -368,9 +399,12 @@ def read_input(path: Path, kind: Kind | None = None, *, judge_repeats: bool = Tr
     with `judge_repeats=False`: every valid line is accepted, and a line whose key
     repeats within the file carries its bureau cells in a `raw` column, for the
     quarantine should it turn out a conflict.
+
+    A line whose period starts more than `max_back_months` before `run_period` (YYYY-MM;
+    without one, before the line's paid date) is quarantined as `bad_period`.
     """
     try:
-        return _read_input(path, kind, judge_repeats)
+        return _read_input(path, kind, judge_repeats, run_period, max_back_months)
     except InputError as exc:
         raise InputError(f"{path.name}: {exc}") from exc
 
@@ -384,7 +418,9 @@ def _raw_of_repeated_keys(good: pl.DataFrame, spec: InputSpec, key: list[str]) -
     return raw.scatter(where, good[where].select(_raw_json(spec)).to_series())
 
 
-def _read_input(path: Path, kind: Kind | None, judge_repeats: bool) -> InputResult:
+def _read_input(
+    path: Path, kind: Kind | None, judge_repeats: bool, run_period: str | None, max_back: int
+) -> InputResult:
     grid = read_grid(path)
     header = find_header(grid, kind)
     spec = input_spec(header.kind)
@@ -418,6 +454,19 @@ def _read_input(path: Path, kind: Kind | None, judge_repeats: bool) -> InputResu
     failed = pl.zeros(candidates.height, pl.Boolean, eager=True).scatter(pandera_bad["pos"], True)
     bad_rows = candidates.filter(failed).hstack(pandera_bad.select("column", "reason"))
     good = candidates.filter(~failed)
+    too_old = _months_back(spec, run_period, max_back)
+    if too_old is not None:
+        # A plausibility rule with a parameter of the run, so not in the cached schema.
+        old = good.select(too_old.alias("old")).to_series()
+        bad_rows = pl.concat(
+            [
+                bad_rows,
+                good.filter(old).with_columns(
+                    column=pl.lit("period_start"), reason=pl.lit("bad_period")
+                ),
+            ]
+        )
+        good = good.filter(~old)
 
     record = repeats.RECORDS[header.kind]
     if judge_repeats:
@@ -470,7 +519,7 @@ def _read_input(path: Path, kind: Kind | None, judge_repeats: bool) -> InputResu
         rows_duplicate=dups.height,
         money_read_fen=_sum(typed, spec),
         money_accepted_fen=_sum(accepted, spec),
-        money_quarantined_fen=int(quarantine["_amount"].sum() or 0),
+        money_quarantined_fen=int(quarantine["_amount"].cast(pl.Int128).sum() or 0),
         money_duplicate_fen=_sum(dups, spec),
         quarantined_by_reason=dict(sorted(Counter(quarantine["reason"].to_list()).items())),
         totals_row=totals.row,

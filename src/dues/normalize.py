@@ -14,28 +14,55 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 
 # An Excel serial day number counts from 1899-12-30 (Lotus 1-2-3's leap-year bug
 # makes day 60 the non-existent 1900-02-29; no bureau date is that old).
 EXCEL_EPOCH = pl.date(1899, 12, 30)
-# Serial numbers for 1950-01-01 .. 2099-12-31: anything else is not a plausible date.
-_SERIAL_MIN, _SERIAL_MAX = 18264, 73050
+# SPEC §3: a plausible date is within 2000-01-01 .. 2099-12-31; any other is `bad_date`.
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
+# The serial numbers of those two days.
+_SERIAL_MIN, _SERIAL_MAX = 36526, 73050
+# SPEC §3: an amount or wage base beyond ±1,000,000,000,000 yuan is `bad_number`.
+MAX_MONEY_FEN = 100 * 10**12
+
+# What a number may be written with, before NFKC: ASCII and full-width digits, signs,
+# separators, white space, currency and percent signs. NFKC alone would also turn ①⓪⓪
+# or 1000² into digits.
+_NUMBER_CHARS = r"^[\s0-9０-９,，.．+\-＋－%％¥￥元]*$"
+# After folding: thousands separators only in groups of three, one decimal point.
+_WELL_FORMED = r"^[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.[0-9]*)?%?$"
 
 # sign, whole digits (may be empty: ".5"), fraction digits
 _DECIMAL = r"^(?<sign>[+-]?)(?<whole>\d*)(?:\.(?<frac>\d*))?$"
 
 
+# C0 control characters but tab and line feed: a NUL fails a PostgreSQL commit (its text
+# cannot hold one) where SQLite would take it, so they are dropped from every cell's text
+# for both stores alike; no bureau means anything by them.
+_CONTROL = r"[\x00-\x08\x0b-\x1f]"
+
+
 def clean_text(text: pl.Expr) -> pl.Expr:
-    """Fold full-width characters to half-width and strip spaces; empty -> null."""
-    folded = text.cast(pl.String).str.normalize("NFKC").str.strip_chars()
+    """Fold full-width characters to half-width, drop control characters and strip
+    spaces; empty -> null."""
+    folded = (
+        text.cast(pl.String).str.normalize("NFKC").str.replace_all(_CONTROL, "").str.strip_chars()
+    )
     return pl.when(folded.str.len_chars() == 0).then(None).otherwise(folded)
 
 
 def _numeric_text(text: pl.Expr) -> pl.Expr:
-    """Drop what bureaus decorate numbers with: thousands separators, 元, ¥, inner spaces."""
-    return clean_text(text).str.replace_all(r"[,\s¥￥]|元$", "")
+    """Drop what bureaus decorate numbers with (thousands separators, 元, ¥, spaces), or
+    null for text that is not written as a number (SPEC §3): `1,2,3`, `1.234,56`, `①⓪⓪`,
+    `1000²`. A space between digits is a thousands separator, like a comma."""
+    raw = text.cast(pl.String)
+    folded = clean_text(raw).str.replace_all(r"¥|元$", "")
+    grouped = folded.str.replace_all(r"([0-9])\s+([0-9])", "${1},${2}").str.replace_all(r"\s", "")
+    ok = raw.str.contains(_NUMBER_CHARS) & grouped.str.contains(_WELL_FORMED)
+    return pl.when(ok).then(grouped.str.replace_all(",", "", literal=True)).otherwise(None)
 
 
 def scaled_int(text: pl.Expr, places: int, *, cleaned: bool = False) -> pl.Expr:
@@ -65,8 +92,10 @@ def scaled_int(text: pl.Expr, places: int, *, cleaned: bool = False) -> pl.Expr:
 
 
 def money_fen(text: pl.Expr) -> pl.Expr:
-    """Yuan text ('1,234.56', '１２３４．５６', '638.71元', '-3415.28') -> Int64 fen."""
-    return scaled_int(text, 2).alias("money_fen")
+    """Yuan text ('1,234.56', '１２３４．５６', '638.71元', '-3415.28') -> Int64 fen;
+    null beyond ±1,000,000,000,000 yuan (so no sum of a file's lines nears Int64's end)."""
+    fen = scaled_int(text, 2)
+    return pl.when(fen.abs() <= MAX_MONEY_FEN).then(fen).otherwise(None).alias("money_fen")
 
 
 def whole_number(text: pl.Expr) -> pl.Expr:
@@ -120,7 +149,13 @@ def date_value(text: pl.Expr) -> pl.Expr:
         .otherwise(None)
         .cast(pl.Date)
     )
-    return pl.coalesce(compact, dashed, serial)
+    parsed = pl.coalesce(compact, dashed, serial)
+    return plausible_date(parsed)
+
+
+def plausible_date(value: pl.Expr) -> pl.Expr:
+    """The date where it lies within 2000-01-01 .. 2099-12-31 (SPEC §3), else null."""
+    return pl.when(value.is_between(FIRST_DATE, LAST_DATE)).then(value).otherwise(None)
 
 
 def enum_value(text: pl.Expr, labels: dict[str, list[str]]) -> pl.Expr:
@@ -168,12 +203,14 @@ def _plain_fen(text: pl.Expr) -> pl.Expr:
 
 
 FAST_PATHS: dict[str, FastPath] = {
-    # At most 2 decimals (no rounding), at most 15 whole digits (well inside Int64).
-    "money": FastPath(r"^-?(?:[0-9]{1,15}(?:\.[0-9]{0,2})?|\.[0-9]{1,2})$", _plain_fen),
+    # At most 2 decimals (no rounding), at most 12 whole digits (inside ±10^12 yuan).
+    "money": FastPath(r"^-?(?:[0-9]{1,12}(?:\.[0-9]{0,2})?|\.[0-9]{1,2})$", _plain_fen),
     "int": FastPath(r"^-?[0-9]{1,15}$", lambda t: t.cast(pl.Int64, strict=False)),
     "code": FastPath(r"^[0-9A-Z]+$", lambda t: t),
     "uscc": FastPath(r"^[0-9A-Z]{18}$", lambda t: t),
+    # 2000-01-01 .. 2099-12-31 only: other years go through the full normalizer.
     "date": FastPath(
-        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", lambda t: t.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+        r"^20[0-9]{2}-[0-9]{2}-[0-9]{2}$",
+        lambda t: t.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
     ),
 }

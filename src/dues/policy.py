@@ -36,6 +36,8 @@ def _default_policy_path() -> Path:
 
 DEFAULT_POLICY_PATH = _default_policy_path()
 CONFIG_ENV = "DUES_CONFIG"
+# SPEC §3: a line whose period starts longer ago than this before the run is implausible.
+DEFAULT_MAX_BACK_MONTHS = 60
 
 
 class Rate(BaseModel):
@@ -65,6 +67,8 @@ class Policy(BaseModel):
     lookback_months: int = Field(default=12, ge=1)
     return_ratio_bp: int = Field(default=10_000, ge=0, le=10_000)
     aging_bucket_days: tuple[int, ...] = (30, 90, 180, 365)
+    # 1 month to 100 years: a typo such as 2006 for 2026 must not set the start period.
+    max_back_months: int = Field(default=DEFAULT_MAX_BACK_MONTHS, ge=1, le=1200)
     rates: tuple[Rate, ...] = Field(min_length=1)
 
     @field_validator("start_period")

@@ -12,14 +12,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from dues import xlsxscan
+
 _BOM = b"\xef\xbb\xbf"
+_BARE_CR = re.compile(rb"\r(?!\n)")
+_LINE_END = re.compile(rb"\r\n?")
 
 
 class InputError(Exception):
@@ -56,10 +59,12 @@ def _read_csv_cells(data: bytes) -> tuple[pl.DataFrame, str]:
     """Cells and encoding: a BOM says UTF-8; else strict UTF-8 (polars checks every
     field as it parses, which saves decoding a large file twice); else GB18030, a
     superset of GBK."""
-    head = data[: 1 << 16]
-    if b"\r" in head and b"\n" not in head:
-        # Bare CR line ends (Excel for Mac, SPEC §3): polars splits records on LF only.
-        data = data.replace(b"\r", b"\n")
+    if _BARE_CR.search(data):
+        # LF, CRLF and bare CR are all line ends (SPEC §3: Excel for Mac writes bare CR,
+        # and a file pasted together from two machines mixes them); polars splits records
+        # on LF only. A CR byte never occurs inside a UTF-8 or GB18030 character, and a
+        # quoted cell's own line break stays inside its quotes, one cell, as LF.
+        data = _LINE_END.sub(b"\n", data)
     if data.startswith(_BOM):
         return _parse_csv(data[len(_BOM) :]), "utf-8-sig"
     try:
@@ -102,50 +107,14 @@ def _read_csv(path: Path) -> Grid:
         try:
             cells, encoding = _read_csv_cells(data)
         except pl.exceptions.PolarsError as exc:
-            raise InputError(f"cannot parse as CSV: {exc}") from exc
+            raise InputError(f"cannot parse as CSV: {_first_line(exc)}") from exc
         sha256 = digest.result()
     if cells.height == 0 or all(cells[c].null_count() == cells.height for c in cells.columns):
         raise InputError("the file is empty")
-    # One CSV record per line: bureau exports never wrap cells across lines.
+    # Row numbers count records, as Excel shows a CSV: a quoted cell with a line break in
+    # it is one cell of one row there too.
     rows = pl.int_range(1, cells.height + 1, eager=True, dtype=pl.Int64)
     return Grid(cells, rows, encoding, sha256)
-
-
-_CELL = re.compile(rb'<c r="[A-Z]+(\d+)"[^>]*?(?:/>|>(.*?)</c>)', re.S)
-
-
-def _first_sheet_xml(book: zipfile.ZipFile) -> str:
-    """Path of the first worksheet's XML part, as the workbook's relationships name it."""
-    workbook = book.read("xl/workbook.xml")
-    rel_id = re.search(rb'<(?:\w+:)?sheet [^>]*?r:id="([^"]+)"', workbook)
-    rels = book.read("xl/_rels/workbook.xml.rels")
-    if rel_id:
-        for rel in re.finditer(rb"<Relationship [^>]*>", rels):
-            if b'Id="' + rel_id.group(1) + b'"' in rel.group(0):
-                target = re.search(rb'Target="([^"]+)"', rel.group(0))
-                if target:
-                    name = target.group(1).decode()
-                    return name.lstrip("/") if name.startswith("/") else f"xl/{name}"
-    return "xl/worksheets/sheet1.xml"
-
-
-def _first_used_row_xlsx(path: Path) -> int:
-    """Row number of the first cell with a value, from the sheet XML's first bytes.
-
-    openpyxl's read-only mode scans the whole sheet for its size when the file has no
-    <dimension> (13 s for 100k rows), so the first rows are read straight from the zip.
-    """
-    with zipfile.ZipFile(path) as book, book.open(_first_sheet_xml(book)) as sheet:
-        head = b""
-        while chunk := sheet.read(1 << 16):
-            head += chunk
-            for cell in _CELL.finditer(head):
-                body = cell.group(2) or b""
-                if re.search(rb"<v>[^<]|<t[^>]*>[^<]", body):
-                    return int(cell.group(1))
-            if len(head) > 1 << 22:
-                break
-    return 1
 
 
 def _first_used_row_xls(path: Path) -> int:
@@ -178,7 +147,21 @@ def _not_a_workbook(path: Path, error: Exception) -> str:
     return f"cannot read as a workbook (damaged or protected?): {first}"
 
 
+def _first_line(error: BaseException) -> str:
+    """The first line of a library's message (polars and pyo3 add hints and backtraces)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def _read_workbook(path: Path) -> Grid:
+    xlsx = path.suffix.lower() != ".xls"
+    if xlsx:
+        try:
+            xlsxscan.check_workbook(path)
+        except xlsxscan.Refused as exc:
+            raise InputError(str(exc)) from exc
+        except Exception as exc:  # not a zip, a damaged part, a method zipfile lacks
+            raise InputError(_not_a_workbook(path, exc)) from exc
     try:
         cells = pl.read_excel(
             path,
@@ -190,15 +173,19 @@ def _read_workbook(path: Path) -> Grid:
         )
     except Exception as exc:  # fastexcel raises its own types for every failure
         raise InputError(_not_a_workbook(path, exc)) from exc
+    except BaseException as exc:
+        # A Rust panic inside calamine comes back as pyo3's PanicException, which derives
+        # from BaseException (pyo3_runtime cannot be imported to name it): one line too.
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise InputError(
+            f"cannot read as a workbook (damaged?): the Excel reader failed: {_first_line(exc)}"
+        ) from None
     if cells.height == 0:
         raise InputError("the first sheet is empty")
     cells = cells.rename({c: f"c{i}" for i, c in enumerate(cells.columns)}).cast(pl.String)
     try:
-        first = (
-            _first_used_row_xls(path)
-            if path.suffix.lower() == ".xls"
-            else _first_used_row_xlsx(path)
-        )
+        first = _first_used_row_xls(path) if not xlsx else xlsxscan.first_used_row(path)
     except Exception:  # an exotic workbook calamine could read: fall back to its own start
         first = 1
     rows = pl.int_range(first, first + cells.height, eager=True, dtype=pl.Int64)

@@ -10,6 +10,7 @@ import polars as pl
 from dues.files import write_parquet
 from dues.ingest import InputResult, read_input
 from dues.outputs import empty_quarantine
+from dues.policy import load_policy
 from dues.readers import InputError
 from dues.schemas import Kind
 
@@ -20,17 +21,24 @@ class ValidateResult:
     errors: list[str]  # one line per file that could not be used
 
 
-def validate_files(paths: list[Path], out: Path, kind: Kind | None = None) -> ValidateResult:
+def validate_files(
+    paths: list[Path], out: Path, kind: Kind | None = None, max_back_months: int | None = None
+) -> ValidateResult:
     """Read each file alone; write OUT/accepted.parquet and OUT/quarantine.parquet.
 
     A file that cannot be read is reported and contributes nothing. Files of
     different kinds cannot share one accepted.parquet, so that is refused whole.
+    Without a run period, a line is `bad_period` when its period starts more than
+    `max_back_months` (by default the policy's, $DUES_CONFIG or config/policy.toml)
+    before its own paid or allocated date (SPEC §3).
     """
+    if max_back_months is None:
+        max_back_months = _policy_max_back_months()
     results: list[InputResult] = []
     errors: list[str] = []
     for path in paths:
         try:
-            results.append(read_input(path, kind))
+            results.append(read_input(path, kind, max_back_months=max_back_months))
         except InputError as exc:
             errors.append(str(exc))
         except OSError as exc:  # a folder named like a file, a file that may not be read
@@ -47,3 +55,11 @@ def validate_files(paths: list[Path], out: Path, kind: Kind | None = None) -> Va
         write_parquet(accepted, out / "accepted.parquet")
         write_parquet(quarantine, out / "quarantine.parquet")
     return ValidateResult(results, errors)
+
+
+def _policy_max_back_months() -> int:
+    try:
+        return load_policy().max_back_months
+    except (OSError, ValueError) as exc:  # the policy's own message, on one line
+        first = str(exc).strip().splitlines()[0]
+        raise InputError(f"{first} (dues validate reads max_back_months from it)") from exc

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from dues.ingest import InputResult, read_input
+from dues.policy import DEFAULT_MAX_BACK_MONTHS
 from dues.readers import InputError
 from dues.run.request import RunError, RunRequest
 from dues.schemas import Kind
@@ -15,8 +16,13 @@ from dues.schemas import Kind
 _READERS = 3  # files read at once: two cores, and one thread's Python work between parses
 
 
-def read_inputs(request: RunRequest) -> list[tuple[Kind, InputResult]]:
+def read_inputs(
+    request: RunRequest, max_back_months: int = DEFAULT_MAX_BACK_MONTHS
+) -> list[tuple[Kind, InputResult]]:
     """(kind, result) per input file: the registry first, then collections, then allocations.
+
+    A line whose period starts more than `max_back_months` (the policy's) before the run
+    period is quarantined as `bad_period`.
 
     Files are read side by side: polars releases the GIL, so the Python-side work of
     one file (pandera, bookkeeping) overlaps the parsing of the next. Results come
@@ -26,17 +32,25 @@ def read_inputs(request: RunRequest) -> list[tuple[Kind, InputResult]]:
     jobs += [("collections", p) for p in request.collections]
     jobs += [("allocations", p) for p in request.allocations]
     with ThreadPoolExecutor(max_workers=_READERS) as pool:
-        results = list(pool.map(lambda job: _read(job[1], job[0]), jobs))
+        results = list(
+            pool.map(lambda job: _read(job[1], job[0], request.period, max_back_months), jobs)
+        )
     check_registry(request.registry, results[0])
     return [(kind, result) for (kind, _), result in zip(jobs, results, strict=True)]
 
 
-def _read(path: Path, kind: Kind) -> InputResult:
+def _read(path: Path, kind: Kind, period: str, max_back_months: int) -> InputResult:
     try:
         # Lines are judged for repeats once, over all files and the store, by the merge
         # (SPEC §3: against the line kept for the key, wherever it is); the registry is
         # never stored line by line, so it is judged within its file.
-        return read_input(path, kind, judge_repeats=kind == "registry")
+        return read_input(
+            path,
+            kind,
+            judge_repeats=kind == "registry",
+            run_period=period,
+            max_back_months=max_back_months,
+        )
     except InputError as exc:
         raise RunError(str(exc)) from exc
 

@@ -47,7 +47,7 @@ _LINES = {"collections": "receipts", "allocations": "allocations"}
 
 def ingest(ctx: RunContext) -> None:
     """Read and validate every input file; stage the accepted lines and the quarantine."""
-    results = read_inputs(ctx.request)
+    results = read_inputs(ctx.request, ctx.policy.max_back_months)
     work = ctx.work
     write_parquet(results[0][1].accepted, work.registry)
     for kind, lines in _LINES.items():
