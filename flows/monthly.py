@@ -60,6 +60,7 @@ def monthly_reconciliation(
     as_of: date | None = None,
     lang: Lang = "zh",
     wait_s: float = 300.0,
+    replace: bool = False,
 ) -> RunSummary:
     """Ingest, validate, reconcile, persist and report one period (SPEC §5).
 
@@ -77,6 +78,7 @@ def monthly_reconciliation(
         as_of=as_of,
         lang=lang,
         wait_s=wait_s,
+        replace=replace,
     )
     ctx: RunContext = preflight_task(request)
     try:

@@ -18,21 +18,68 @@ import polars as pl
 from dues.conservation import FileStats
 from dues.ledger_check import ensure_month_sums
 from dues.repeats import Merge
+from dues.run.request import RunError
 from dues.store import Store
 from dues.store.store import LineKind
-from dues.unit_months import add_sums
+from dues.summary import yuan
+from dues.unit_months import add_sums, unit_month_sums
 
 RAW = "raw"  # the bureau cells ingest keeps for a line whose key repeats in its file
 _WHERE = ("source_file", "source_row")
 
 
-def conflicts_to_quarantine(conflicts: pl.DataFrame, key: str) -> pl.DataFrame:
+def conflicts_to_quarantine(
+    conflicts: pl.DataFrame, key: str, kept_later: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """The conflicts as quarantine rows. A conflict with a line a later period's run
+    stored (`kept_later`: its key columns, `run_id`, `run_period`) names that run in
+    its `raw` JSON (`stored_by_run`, `stored_by_period`): the order the months were run
+    in decided which line is kept, so the clerk sees where the kept one lives."""
     content = [c for c in conflicts.columns if c not in (*_WHERE, RAW)]
     typed = pl.struct(pl.col(content).cast(pl.String)).struct.json_encode()
     raw = pl.coalesce(pl.col(RAW), typed) if RAW in conflicts.columns else typed
+    if kept_later is not None and not kept_later.is_empty():
+        keys = [c for c in kept_later.columns if c not in ("run_id", "run_period")]
+        conflicts = conflicts.join(kept_later, on=keys, how="left")
+        named = pl.struct(
+            stored_by_run=pl.col("run_id"), stored_by_period=pl.col("run_period")
+        ).struct.json_encode()
+        # Both are JSON objects: splice the run's two fields into the row's object.
+        raw = (
+            pl.when(pl.col("run_id").is_not_null())
+            .then(pl.concat_str(raw.str.strip_suffix("}"), pl.lit(","), named.str.slice(1)))
+            .otherwise(raw)
+        )
     return conflicts.select(
         *_WHERE, column=pl.lit(key), reason=pl.lit("conflicting_duplicate"), raw=raw
     )
+
+
+def kept_by_later_runs(
+    store: Store, kind: LineKind, conflicts: pl.DataFrame, period: str
+) -> pl.DataFrame:
+    """The runs of periods after `period` that store the lines `conflicts` contradict."""
+    if conflicts.is_empty():
+        return pl.DataFrame()
+    # Only a run of an earlier period than a stored one meets them: no cost in order.
+    keepers = store.runs_storing(kind, conflicts)
+    return keepers.filter(pl.col("run_period") > period)
+
+
+def refuse_removals(store: Store, period: str, new: dict[LineKind, pl.DataFrame]) -> None:
+    """Refuse, before anything is written, a re-run of `period` that would remove lines
+    its earlier run stored: lines whose keys are not among the lines this run stores
+    (fewer lines, another file, an empty or header-only file). A line whose content
+    changed keeps its key and is replaced, not removed. `--replace` skips this."""
+    receipts = store.lines_leaving("receipts", new["receipts"], period)
+    allocations = store.lines_leaving("allocations", new["allocations"], period)
+    if receipts[0] or allocations[0]:
+        raise RunError(
+            f"re-running {period} would remove {receipts[0]} receipt line(s) "
+            f"({yuan(receipts[1])} yuan) and {allocations[0]} allocation(s) "
+            f"({yuan(allocations[1])} yuan) that its earlier run stored and these inputs "
+            "lack; nothing was written. Pass --replace to remove them"
+        )
 
 
 def without_raw(frame: pl.DataFrame) -> pl.DataFrame:
@@ -72,22 +119,55 @@ class StoredLedger:
     """What a run reads of the stored ledger: never every stored line."""
 
     stored: dict[str, pl.DataFrame]  # the stored lines with the keys of the run's lines
-    sums: pl.DataFrame  # the unit-month sums of every stored line, added up
-    outside: dict[str, pl.DataFrame]  # the stored lines of units outside the registry
+    sums: pl.DataFrame  # the unit-month sums of the earlier periods' lines, added up
+    outside: dict[str, pl.DataFrame]  # their lines of units outside the registry
+
+    def with_repeats(self, repeats: dict[str, pl.DataFrame], registry: pl.Series) -> StoredLedger:
+        """The ledger with `repeats`: lines of this run a later period's run stores
+        (`repeats_kept_later`), which the run's outputs count as a run in order would."""
+        lines = {k: without_raw(f) for k, f in repeats.items()}
+        if all(f.is_empty() for f in lines.values()):
+            return self
+        extra = unit_month_sums(lines["receipts"], lines["allocations"])
+        return StoredLedger(
+            stored=self.stored,
+            sums=add_sums(self.sums, extra),
+            outside={
+                k: pl.concat([f, lines[k].filter(~pl.col("uscc").is_in(registry))])
+                for k, f in self.outside.items()
+            },
+        )
 
 
 def read_ledger(
     store: Store, period: str, incoming: dict[str, pl.DataFrame], registry: pl.Series
 ) -> StoredLedger:
-    """The ledger as a run of `period` sees it: other periods' runs only (a re-run
-    replaces the lines its period stored before)."""
+    """The ledger as a run of `period` sees it. Its lines are judged against every other
+    period's stored lines (a key is stored once), but its outputs derive from the lines
+    of earlier periods only, as when the months are run in order: re-running a month,
+    or running a forgotten one, gives the outputs an in-order run gives, whatever later
+    months were run before (those go stale: dues.run.rederive)."""
     ensure_month_sums(store)
-    per_run = store.load_month_sums(exclude_period=period)
-    sums = add_sums(per_run)
+    sums = add_sums(store.load_month_sums(before_period=period))
     elsewhere = sums.select(pl.col("uscc").unique()).filter(~pl.col("uscc").is_in(registry))
     kinds: tuple[LineKind, ...] = ("receipts", "allocations")
     return StoredLedger(
         stored={k: store.load_lines_with_keys(k, incoming[k], period) for k in kinds},
         sums=sums,
-        outside={k: store.load_lines_of_units(k, elsewhere["uscc"], period) for k in kinds},
+        outside={
+            k: store.load_lines_of_units(k, elsewhere["uscc"], period, before_period=period)
+            for k in kinds
+        },
     )
+
+
+def repeats_kept_later(
+    store: Store, kind: LineKind, duplicates: pl.DataFrame, period: str
+) -> pl.DataFrame:
+    """The exact repeats among `duplicates` whose kept line a later period's run stores (a
+    month run after a later one): the line is this month's too, so its outputs count it."""
+    keepers = kept_by_later_runs(store, kind, duplicates, period)
+    if keepers.is_empty():
+        return duplicates.clear()
+    keys = [c for c in keepers.columns if c not in ("run_id", "run_period")]
+    return duplicates.join(keepers.select(keys), on=keys, how="semi")

@@ -19,6 +19,7 @@ import polars as pl
 from dues import ledger
 from dues.files import write_parquet, write_text
 from dues.outputs import RUN_JSON, empty_quarantine
+from dues.policy import policy_json
 from dues.reconcile import reconcile_sums
 from dues.report.job import WorkbookJob, WorkbookJobError
 from dues.report.staged import write_staged_workbook
@@ -26,10 +27,20 @@ from dues.run.commit import commit
 from dues.run.inputs import read_inputs
 from dues.run.lock import ledger_lock
 from dues.run.manifest import RunSummary, write_manifest
-from dues.run.merge import RAW, after_merge, conflicts_to_quarantine, read_ledger, without_raw
+from dues.run.merge import (
+    RAW,
+    after_merge,
+    conflicts_to_quarantine,
+    kept_by_later_runs,
+    read_ledger,
+    refuse_removals,
+    repeats_kept_later,
+    without_raw,
+)
 from dues.run.publish import discard, publish
 from dues.run.request import RunContext, RunError, RunRequest, preflight
 from dues.run.workfolder import read_stats, write_stats
+from dues.store.store import LineKind
 from dues.store.tables import LINE_TABLES, frame_schema
 from dues.unit_months import add_sums, unit_month_sums
 
@@ -65,20 +76,39 @@ def merge(ctx: RunContext) -> None:
     with open_store(ctx.request.db) as store:
         incoming = {lines: _incoming(ctx, lines) for lines in _LINES.values()}
         ledger_now = read_ledger(store, ctx.period, incoming, registry)
-    merges = {
-        "receipts": ledger.merge_receipts(ledger_now.stored["receipts"], incoming["receipts"]),
-        "allocations": ledger.merge_allocations(
-            ledger_now.stored["allocations"], incoming["allocations"]
-        ),
-    }
+        merges: dict[LineKind, ledger.Merge] = {
+            "receipts": ledger.merge_receipts(ledger_now.stored["receipts"], incoming["receipts"]),
+            "allocations": ledger.merge_allocations(
+                ledger_now.stored["allocations"], incoming["allocations"]
+            ),
+        }
+        if not ctx.request.replace:
+            refuse_removals(store, ctx.period, {k: m.new for k, m in merges.items()})
+        # A month run after a later one: repeats and conflicts of lines that month keeps.
+        later_runs = bool((store.list_runs()["period"] > ctx.period).any())
+        repeats = {
+            k: repeats_kept_later(store, k, m.duplicates, ctx.period) if later_runs else None
+            for k, m in merges.items()
+        }
+        later = {
+            k: kept_by_later_runs(store, k, m.conflicts, ctx.period) if later_runs else None
+            for k, m in merges.items()
+        }
+        store.keep_policy(ctx.config_hash, policy_json(ctx.policy))
+    if later_runs:
+        ledger_now = ledger_now.with_repeats(
+            {k: f for k, f in repeats.items() if f is not None}, registry
+        )
     for lines, result in merges.items():
         # The ledger after this run is stored + new; the store takes new only.
         write_parquet(without_raw(result.new), work.new(lines))
         write_parquet(ledger_now.outside[lines], work.outside(lines))
     write_parquet(ledger_now.sums, work.stored_sums)
     conflicts = [
-        conflicts_to_quarantine(merges["receipts"].conflicts, "receipt_no"),
-        conflicts_to_quarantine(merges["allocations"].conflicts, "voucher_no"),
+        conflicts_to_quarantine(merges["receipts"].conflicts, "receipt_no", later["receipts"]),
+        conflicts_to_quarantine(
+            merges["allocations"].conflicts, "voucher_no", later["allocations"]
+        ),
     ]
     quarantine = pl.concat([pl.read_parquet(work.ingest_quarantine), *conflicts])
     write_parquet(quarantine.sort("source_file", "source_row"), work.quarantine)
