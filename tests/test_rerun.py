@@ -172,8 +172,26 @@ def test_a_july_re_run_marks_the_later_months_and_rerun_restores_them(
     out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
     for period in RUNS:
         run_period(request(period, out, db))
-    run_period(request("2026-07", out, db))
+    july = RUNS["2026-07"]
+    again = CliRunner().invoke(
+        app,
+        ["run", "--period", "2026-07", "--registry", str(INPUTS / SUMMARY["registry"]),
+         "--collections", *(str(INPUTS / f) for f in july["collections"]),
+         "--allocations", *(str(INPUTS / f) for f in july["allocations"]),
+         "--out", str(out), "--db", db],
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+    said = [" ".join(line.split()) for line in again.output.splitlines() if "stale" in line]
+    assert said == [
+        "stale: 2026-08, 2026-09, 2026-10 were derived before this run of 2026-07; "
+        "re-derive them with `dues rerun --from 2026-08`"
+    ]
     assert stale(db) == LATER
+    table = CliRunner().invoke(app, ["runs", "--db", db], env={"COLUMNS": "200"})
+    assert table.output.count("completed · stale") == 3, table.output
+    assert (
+        "stale: derived before a later run of 2026-07; re-derive with `dues rerun --from 2026-08`"
+    ) in table.output
     result = CliRunner().invoke(app, ["rerun", "--from", "2026-08", "--db", db, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert [line.split(":")[0] for line in result.output.splitlines() if "re-derived" in line] == (

@@ -389,10 +389,7 @@ def runs(
     for r in history.iter_rows(named=True):
         table.add_row(
             r["period"],
-            r["status"]
-            + (
-                f" · [bold yellow]stale[/] ({r['stale_by_period']} ran later)" if r["stale"] else ""
-            ),
+            r["status"] + (" · [bold yellow]stale[/]" if r["stale"] else ""),
             f"{r['started_at']:%m-%d %H:%M}",
             str(r["inputs"]),
             yuan(r["expected_fen"]),
@@ -402,8 +399,10 @@ def runs(
         )
     stale = stale_periods(history)
     if stale:
+        by = sorted(history.filter("stale")["stale_by_period"].unique().to_list())
         table.caption = (
-            f"stale: a run of an earlier month came after it; `dues rerun --from {stale[0]}`"
+            f"stale: derived before a later run of {', '.join(by)}; "
+            f"re-derive with `dues rerun --from {stale[0]}`"
         )
     console.print(table)
 

@@ -6,6 +6,12 @@ the line kept for its key. The lines judged repeats or conflicts leave their fil
 accepted figures (`FileStats.after_merge`); conflicts join the quarantine, with the
 bureau's cells where ingest kept them (keys repeated within one file), else the
 line's typed values.
+
+A run of period P judges its lines against every other period's stored lines (a key is
+stored once) but derives its outputs from the lines of earlier periods' runs and its own
+(`read_ledger`), so the order months were run in changes no outputs but which of two
+conflicting lines is kept. Before anything is written, a re-run that would remove lines
+P's earlier run stored refuses (`refuse_removals`) unless `--replace` was given.
 """
 
 from __future__ import annotations

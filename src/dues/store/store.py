@@ -5,7 +5,9 @@ this. Each receipt line, allocation, quarantine row, registry snapshot, input
 file and result row belongs to the run that stored it. ``commit_run`` for
 period P, in one transaction:
 
-1. inserts the new run as ``completed``;
+1. inserts the new run as ``completed``, and marks every ``completed`` run of a
+   later period stale (``stale_since``, ``stale_by_run``: it was derived from a
+   ledger without this run; ``dues rerun`` replaces it by a fresh run);
 2. deletes every row belonging to earlier ``completed`` runs of P, and marks
    those runs ``superseded`` (their ``runs`` row stays, for the audit trail);
 3. inserts the new run's rows.
@@ -14,9 +16,10 @@ So the caller must judge duplicates against the store *without* the rows of
 earlier runs of P — ``load_lines_with_keys(..., exclude_period=P)`` — and pass every line
 of its inputs that is not stored by another period as ``new_receipts``. Then
 running P twice on the same inputs leaves the same ledger, and corrected
-inputs replace P's lines instead of adding to them. Lines first stored by P
-and seen again by a later period Q were duplicates in Q and live only in P: if
-a re-run of P drops them, Q's results are stale and Q should be re-run too.
+inputs replace P's lines instead of adding to them. A run refuses, before it
+commits, to drop lines P stored unless told to (``lines_leaving``,
+dues.run.merge). Lines first stored by P and seen again by a later period Q were
+duplicates in Q and live only in P: dropped with ``--replace``, they leave Q too.
 """
 
 from __future__ import annotations
