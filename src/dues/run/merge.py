@@ -61,15 +61,37 @@ def conflicts_to_quarantine(
     )
 
 
-def kept_by_later_runs(
-    store: Store, kind: LineKind, conflicts: pl.DataFrame, period: str
-) -> pl.DataFrame:
-    """The runs of periods after `period` that store the lines `conflicts` contradict."""
-    if conflicts.is_empty():
-        return pl.DataFrame()
-    # Only a run of an earlier period than a stored one meets them: no cost in order.
-    keepers = store.runs_storing(kind, conflicts)
-    return keepers.filter(pl.col("run_period") > period)
+@dataclass(frozen=True)
+class LaterRuns:
+    """What a month run after a later one meets of the lines that later month's run
+    stored: exact repeats (this month's lines too, so its outputs count them) and the
+    stored lines its conflicts contradict (their key columns, `run_id`, `run_period`)."""
+
+    repeats: dict[str, pl.DataFrame]
+    keepers: dict[str, pl.DataFrame]
+
+    def keeping(self, kind: str) -> pl.DataFrame | None:
+        return self.keepers.get(kind)
+
+
+def meet_later_runs(store: Store, period: str, merges: dict[LineKind, Merge]) -> LaterRuns:
+    """The lines of this run that later periods' runs store (see LaterRuns). Months run
+    in order meet none, and ask the store no more than its list of runs."""
+    if not (store.list_runs()["period"] > period).any():
+        return LaterRuns(repeats={}, keepers={})
+    repeats: dict[str, pl.DataFrame] = {}
+    keepers: dict[str, pl.DataFrame] = {}
+    for kind, merge in merges.items():
+        keepers[kind] = _kept_later(store, kind, merge.conflicts, period)
+        kept = _kept_later(store, kind, merge.duplicates, period)
+        keys = [c for c in kept.columns if c not in ("run_id", "run_period")]
+        repeats[kind] = merge.duplicates.join(kept.select(keys), on=keys, how="semi")
+    return LaterRuns(repeats=repeats, keepers=keepers)
+
+
+def _kept_later(store: Store, kind: LineKind, lines: pl.DataFrame, period: str) -> pl.DataFrame:
+    """The stored lines with the keys of `lines` that runs of periods after `period` keep."""
+    return store.runs_storing(kind, lines).filter(pl.col("run_period") > period)
 
 
 def refuse_removals(store: Store, period: str, new: dict[LineKind, pl.DataFrame]) -> None:
@@ -130,7 +152,7 @@ class StoredLedger:
 
     def with_repeats(self, repeats: dict[str, pl.DataFrame], registry: pl.Series) -> StoredLedger:
         """The ledger with `repeats`: lines of this run a later period's run stores
-        (`repeats_kept_later`), which the run's outputs count as a run in order would."""
+        (`LaterRuns.repeats`), which the run's outputs count as a run in order would."""
         lines = {k: without_raw(f) for k, f in repeats.items()}
         if all(f.is_empty() for f in lines.values()):
             return self
@@ -165,15 +187,3 @@ def read_ledger(
             for k in kinds
         },
     )
-
-
-def repeats_kept_later(
-    store: Store, kind: LineKind, duplicates: pl.DataFrame, period: str
-) -> pl.DataFrame:
-    """The exact repeats among `duplicates` whose kept line a later period's run stores (a
-    month run after a later one): the line is this month's too, so its outputs count it."""
-    keepers = kept_by_later_runs(store, kind, duplicates, period)
-    if keepers.is_empty():
-        return duplicates.clear()
-    keys = [c for c in keepers.columns if c not in ("run_id", "run_period")]
-    return duplicates.join(keepers.select(keys), on=keys, how="semi")

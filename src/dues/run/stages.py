@@ -31,10 +31,9 @@ from dues.run.merge import (
     RAW,
     after_merge,
     conflicts_to_quarantine,
-    kept_by_later_runs,
+    meet_later_runs,
     read_ledger,
     refuse_removals,
-    repeats_kept_later,
     without_raw,
 )
 from dues.run.publish import discard, publish
@@ -84,30 +83,20 @@ def merge(ctx: RunContext) -> None:
         }
         if not ctx.request.replace:
             refuse_removals(store, ctx.period, {k: m.new for k, m in merges.items()})
-        # A month run after a later one: repeats and conflicts of lines that month keeps.
-        later_runs = bool((store.list_runs()["period"] > ctx.period).any())
-        repeats = {
-            k: repeats_kept_later(store, k, m.duplicates, ctx.period) if later_runs else None
-            for k, m in merges.items()
-        }
-        later = {
-            k: kept_by_later_runs(store, k, m.conflicts, ctx.period) if later_runs else None
-            for k, m in merges.items()
-        }
+        later = meet_later_runs(store, ctx.period, merges)
         store.keep_policy(ctx.config_hash, policy_json(ctx.policy))
-    if later_runs:
-        ledger_now = ledger_now.with_repeats(
-            {k: f for k, f in repeats.items() if f is not None}, registry
-        )
+    ledger_now = ledger_now.with_repeats(later.repeats, registry)
     for lines, result in merges.items():
         # The ledger after this run is stored + new; the store takes new only.
         write_parquet(without_raw(result.new), work.new(lines))
         write_parquet(ledger_now.outside[lines], work.outside(lines))
     write_parquet(ledger_now.sums, work.stored_sums)
     conflicts = [
-        conflicts_to_quarantine(merges["receipts"].conflicts, "receipt_no", later["receipts"]),
         conflicts_to_quarantine(
-            merges["allocations"].conflicts, "voucher_no", later["allocations"]
+            merges["receipts"].conflicts, "receipt_no", later.keeping("receipts")
+        ),
+        conflicts_to_quarantine(
+            merges["allocations"].conflicts, "voucher_no", later.keeping("allocations")
         ),
     ]
     quarantine = pl.concat([pl.read_parquet(work.ingest_quarantine), *conflicts])
