@@ -96,8 +96,10 @@ def ledger_state(db: str, out: Path) -> tuple[object, ...]:
     return counts, runs, files
 
 
-def test_a_header_only_collections_file_refuses_to_wipe_the_month(tmp_path: Path) -> None:
-    out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
+def test_a_header_only_collections_file_refuses_to_wipe_the_month(
+    tmp_path: Path, store_url: str
+) -> None:
+    out, db = tmp_path / "out", store_url
     run_period(request("2026-08", out, db))
     with open_store(db) as store:
         stored = store.load_receipts()
@@ -117,11 +119,12 @@ def test_a_header_only_collections_file_refuses_to_wipe_the_month(tmp_path: Path
         assert store.load_receipts().is_empty()
 
 
-def test_fewer_allocations_refuse_but_identical_re_runs_do_not(tmp_path: Path) -> None:
+def test_fewer_allocations_refuse_but_identical_and_added_ones_do_not(tmp_path: Path) -> None:
     out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
-    run_period(request("2026-07", out, db))
-    run_period(request("2026-07", out, db))  # identical: not refused
     short = without_last_lines(tmp_path, "allocations_2026-07.csv", 2)
+    run_period(request("2026-07", out, db, allocations=(short,)))
+    run_period(request("2026-07", out, db))  # two allocations added: not refused
+    run_period(request("2026-07", out, db))  # identical: not refused
     with open_store(db) as store:
         stored = store.load_allocations().sort("source_row")
     fen = stored.tail(2)["amount_fen"].sum()
@@ -183,8 +186,8 @@ def test_a_july_re_run_marks_the_later_months_and_rerun_restores_them(
     assert again.exit_code == 0, again.output
     said = [" ".join(line.split()) for line in again.output.splitlines() if "stale" in line]
     assert said == [
-        "stale: 2026-08, 2026-09, 2026-10 were derived before this run of 2026-07; "
-        "re-derive them with `dues rerun --from 2026-08`"
+        "stale: 2026-08, 2026-09, 2026-10 — derived before this run of 2026-07; "
+        "re-derive with `dues rerun --from 2026-08`"
     ]
     assert stale(db) == LATER
     table = CliRunner().invoke(app, ["runs", "--db", db], env={"COLUMNS": "200"})
@@ -230,7 +233,18 @@ def test_a_forgotten_month_run_late_is_known_and_fixed_on_both_stores(
 def test_a_conflict_with_a_later_months_line_names_the_run_that_keeps_it(tmp_path: Path) -> None:
     out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
     september = run_period(request("2026-09", out, db))
-    run_period(request("2026-07", out, db))
+    july = RUNS["2026-07"]
+    result = CliRunner().invoke(
+        app,
+        ["run", "--period", "2026-07", "--registry", str(INPUTS / SUMMARY["registry"]),
+         "--collections", *(str(INPUTS / f) for f in july["collections"]),
+         "--allocations", *(str(INPUTS / f) for f in july["allocations"]),
+         "--out", str(out), "--db", db],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    said = [" ".join(line.split()) for line in result.output.splitlines() if "conflicts:" in line]
+    assert len(said) == 1
+    assert f"kept by run {september.run_id} of 2026-09" in said[0]
     quarantine = outputs(out, "2026-07")["quarantine"]
     named = [
         json.loads(raw)

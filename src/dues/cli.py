@@ -210,10 +210,31 @@ def run(
     except (RunError, StoreError, InputError) as exc:
         raise fail(str(exc)) from exc
     print_summary(summary)
+    note_kept_later(summary.out_dir)
     if stale:
         console.print(
-            f"[bold yellow]stale:[/] {', '.join(stale)} were derived before this run of "
-            f"{period}; re-derive them with `dues rerun --from {stale[0]}`",
+            f"[bold yellow]stale:[/] {', '.join(stale)} — derived before this run of "
+            f"{period}; re-derive with `dues rerun --from {stale[0]}`",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def note_kept_later(folder: Path) -> None:
+    """One line when conflicts of this run contradict lines a later month's run keeps."""
+    import polars as pl
+
+    from dues.outputs import output_path
+    from dues.run.merge import kept_by_later
+
+    kept = kept_by_later(pl.read_parquet(output_path(folder, "quarantine")))
+    if kept:
+        rows = sum(n for _, _, n in kept)
+        runs = ", ".join(f"run {run} of {period}" for run, period, _ in kept)
+        console.print(
+            f"[bold yellow]conflicts:[/] {rows} quarantined line(s) contradict lines kept by "
+            f"{runs}, which ran first (SPEC §3: the first accepted line is kept); "
+            "see quarantine.parquet",
             highlight=False,
             soft_wrap=True,
         )

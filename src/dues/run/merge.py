@@ -16,6 +16,8 @@ P's earlier run stored refuses (`refuse_removals`) unless `--replace` was given.
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -92,6 +94,15 @@ def meet_later_runs(store: Store, period: str, merges: dict[LineKind, Merge]) ->
 def _kept_later(store: Store, kind: LineKind, lines: pl.DataFrame, period: str) -> pl.DataFrame:
     """The stored lines with the keys of `lines` that runs of periods after `period` keep."""
     return store.runs_storing(kind, lines).filter(pl.col("run_period") > period)
+
+
+def kept_by_later(quarantine: pl.DataFrame) -> list[tuple[str, str, int]]:
+    """(run id, period, rows) of the later runs that keep lines the quarantined conflicts
+    contradict (`conflicts_to_quarantine`), by period."""
+    named = quarantine.filter(pl.col("raw").str.contains('"stored_by_run":', literal=True))
+    runs = [json.loads(raw) for raw in named["raw"]]
+    counted = Counter((r["stored_by_run"], r["stored_by_period"]) for r in runs)
+    return sorted(((run, period, n) for (run, period), n in counted.items()), key=lambda r: r[1])
 
 
 def refuse_removals(store: Store, period: str, new: dict[LineKind, pl.DataFrame]) -> None:
