@@ -144,6 +144,7 @@ def flow_parameters(request: RunRequest) -> dict[str, Any]:
         "as_of": request.as_of,
         "lang": request.lang,
         "wait_s": request.wait_s,
+        "replace": request.replace,
     }
 
 
@@ -159,6 +160,7 @@ def monthly_reconciliation(
     as_of: date | None = None,
     lang: Lang = "zh",
     wait_s: float = 300.0,
+    replace: bool = False,
 ) -> RunSummary:
     """Ingest, validate, reconcile, persist and report one period (SPEC §5).
 
@@ -179,6 +181,7 @@ def monthly_reconciliation(
         as_of=as_of,
         lang=lang,
         wait_s=wait_s,
+        replace=replace,
     )
     ctx: RunContext = preflight_task(request)
     locked = False

@@ -220,6 +220,14 @@ def run(
             help="How long to wait for another run holding the ledger before refusing.",
         ),
     ] = 300.0,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Let a re-run remove lines the period's earlier run stored and these "
+            "inputs lack (without it, such a re-run refuses and says what it would remove).",
+        ),
+    ] = False,
 ) -> None:
     """Reconcile one period: ingest, validate, apply the rules, store and report."""
     from dues.run import RunError, RunRequest, check_period
@@ -245,14 +253,129 @@ def run(
         as_of=_parse_as_of(as_of),
         lang="en" if lang == "en" else "zh",  # checked above; this spells it for mypy
         wait_s=wait,
+        replace=replace,
     )
     check_prefect_api()  # before the ledger is even opened
     try:
         announce_ledger(request.db)
         summary = execute(request)
+        stale = stale_after(request.db, period)
     except (RunError, StoreError, InputError) as exc:
         raise fail(str(exc)) from exc
     print_summary(summary)
+    note_kept_later(summary.out_dir)
+    if stale:
+        console.print(
+            f"[bold yellow]stale:[/] {', '.join(stale)} — derived before this run of "
+            f"{period}; re-derive with `dues rerun --from {stale[0]}`",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def note_kept_later(folder: Path) -> None:
+    """One line when conflicts of this run contradict lines a later month's run keeps."""
+    import polars as pl
+
+    from dues.outputs import output_path
+    from dues.run.merge import kept_by_later
+
+    kept = kept_by_later(pl.read_parquet(output_path(folder, "quarantine")))
+    if kept:
+        rows = sum(n for _, _, n in kept)
+        runs = ", ".join(f"run {run} of {period}" for run, period, _ in kept)
+        console.print(
+            f"[bold yellow]conflicts:[/] {rows} quarantined line(s) contradict lines kept by "
+            f"{runs}, which ran first (SPEC §3: the first accepted line is kept); "
+            "see quarantine.parquet",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def stale_after(url: str, period: str) -> list[str]:
+    """The later periods whose completed run is stale in the ledger at `url`."""
+    from dues.history import run_history, stale_periods
+    from dues.store import open_store
+
+    with open_store(url) as store:
+        history = run_history(store.list_runs(), store.list_input_files())
+    return [p for p in stale_periods(history) if p > period]
+
+
+@app.command()
+def rerun(
+    from_period: Annotated[
+        str, typer.Option("--from", help="The first period to re-derive, YYYY-MM.")
+    ],
+    out: Annotated[Path, typer.Option(help="Output folder; results go to OUT/<period>/.")] = Path(
+        "out"
+    ),
+    db: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help=DB_HELP),
+    ] = None,
+    config: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Policy for runs whose own the ledger does not keep (before 0005)."),
+    ] = None,
+    lang: Annotated[str, typer.Option(help="Workbook language: zh or en.")] = "zh",
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            min=0,
+            metavar="SECONDS",
+            help="How long to wait for another run holding the ledger before refusing.",
+        ),
+    ] = 300.0,
+) -> None:
+    """Re-derive every completed period from --from on, oldest first, from the ledger alone.
+
+    Each period is derived again from its stored registry snapshot, lines, quarantine
+    and policy, on the ledger as it now is, and its outputs are published again: what
+    makes stale periods current. No input file is read.
+    """
+    from dues.run import RunError, check_period
+    from dues.run.rederive import rerun_from
+    from dues.settings import Settings
+    from dues.store import StoreError
+
+    try:
+        check_period(from_period)
+    except RunError as exc:
+        raise fail(str(exc).replace("--period", "--from")) from exc
+    if lang not in ("zh", "en"):
+        raise fail(f"--lang must be zh or en, not {lang!r}")
+    settings = Settings()
+    url = db or settings.database_url
+
+    def say(line: str) -> None:
+        console.print(line, highlight=False, soft_wrap=True)
+
+    try:
+        announce_ledger(url)
+        summaries = rerun_from(
+            from_period,
+            out=out,
+            db=url,
+            config=config or settings.config,
+            say=say,
+            lang=lang,
+            wait_s=wait,
+        )
+        stale = stale_after(url, "0000-00")
+    except (RunError, StoreError) as exc:
+        raise fail(str(exc)) from exc
+    for summary in summaries:
+        t = summary.totals
+        say(
+            f"{summary.period}: re-derived as run {summary.run_id} — expected "
+            f"{yuan(t['expected_fen'])}, paid {yuan(t['paid_fen'])}, arrears "
+            f"{yuan(t['arrears_fen'])} yuan; {summary.report}"
+        )
+    if stale:
+        say(f"still stale: {', '.join(stale)}")
 
 
 def announce_ledger(url: str) -> None:
@@ -323,7 +446,7 @@ def runs(
     """The run history of the ledger: period, status, times, inputs, totals; stale marked."""
     import json
 
-    from dues.history import run_history
+    from dues.history import run_history, stale_periods
     from dues.run.recovery import recover_ledger
     from dues.settings import Settings
     from dues.store import StoreError, open_store
@@ -353,8 +476,13 @@ def runs(
             yuan(r["arrears_fen"]),
             "—" if r["quarantined_rows"] is None else str(r["quarantined_rows"]),
         )
-    if history["stale"].any():
-        table.caption = "stale: an earlier month was run after it; run it again"
+    stale = stale_periods(history)
+    if stale:
+        by = sorted(history.filter("stale")["stale_by_period"].unique().to_list())
+        table.caption = (
+            f"stale: derived before a later run of {', '.join(by)}; "
+            f"re-derive with `dues rerun --from {stale[0]}`"
+        )
     console.print(table)
 
 

@@ -1,9 +1,11 @@
 """The run history as the ledger keeps it: what `dues runs` lists (SPEC §5).
 
 Plain functions over the store's `runs` and `input_files` frames. A completed run of
-period P is **stale** when a run of an earlier period completed after it: P was
-re-derived from a ledger that no longer exists (a corrected or forgotten earlier
-month), so its published outputs may be out of date until P is run again.
+period P is **stale** when a run of an earlier period committed after it: P was derived
+from a ledger that no longer exists (a corrected or forgotten earlier month), so its
+published outputs may be out of date until `dues rerun --from P` re-derives it. The
+store marks it when that earlier run commits (`runs.stale_since`, `runs.stale_by_run`),
+so the mark stays whatever runs follow, until a new run of P replaces the stale one.
 """
 
 from __future__ import annotations
@@ -30,21 +32,14 @@ def run_history(runs: pl.DataFrame, input_files: pl.DataFrame) -> pl.DataFrame:
         orient="row",
     )
     completed = pl.col("status") == "completed"
-    # The latest finish of a completed run of any earlier period.
-    latest_earlier = (
-        runs.filter(completed)
-        .sort("period")
-        .select("period", done=pl.col("finished_at").cum_max().shift(1))
-        .group_by("period")
-        .agg(pl.col("done").min().alias("earlier_done"))
-    )
+    by = runs.select(stale_by_run="run_id", stale_by_period="period")
     return (
         runs.join(inputs, on="run_id", how="left")
         .join(totals, on="run_id", how="left")
-        .join(latest_earlier, on="period", how="left")
+        .join(by, on="stale_by_run", how="left")
         .with_columns(
             inputs=pl.col("inputs").fill_null(0),
-            stale=(completed & (pl.col("earlier_done") > pl.col("finished_at"))).fill_null(False),
+            stale=(completed & pl.col("stale_by_run").is_not_null()).fill_null(False),
         )
         .sort("started_at", "run_id")
         .select(
@@ -57,5 +52,13 @@ def run_history(runs: pl.DataFrame, input_files: pl.DataFrame) -> pl.DataFrame:
             "input_files",
             *SHOWN_TOTALS,
             "stale",
+            "stale_since",
+            "stale_by_run",
+            "stale_by_period",
         )
     )
+
+
+def stale_periods(history: pl.DataFrame) -> list[str]:
+    """The periods whose completed run is stale, oldest first."""
+    return sorted(history.filter("stale")["period"].unique().to_list())

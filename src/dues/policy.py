@@ -151,7 +151,12 @@ def load_policy(path: Path | None = None) -> Policy:
 
 def policy_hash(policy: Policy) -> str:
     """SHA-256 of the policy's canonical JSON: equal policies hash equal, however written."""
-    canonical = json.dumps(
+    return hashlib.sha256(policy_json(policy).encode("utf-8")).hexdigest()
+
+
+def policy_json(policy: Policy) -> str:
+    """The policy's canonical JSON: what the ledger keeps of it (`Policy.model_validate_json`
+    reads it back), and what its hash is of."""
+    return json.dumps(
         policy.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -41,6 +41,29 @@ class RunRequest:
     lang: Lang = "zh"
     # How long to wait for another run holding the ledger before refusing (dues.run.lock).
     wait_s: float = 300.0
+    # Whether the run may remove lines the period's earlier run stored (`--replace`):
+    # without it, a re-run whose inputs lack some of them refuses (dues.run.merge).
+    replace: bool = False
+    # `dues rerun`: the id of the stored run this run re-derives from the ledger (its
+    # registry snapshot, lines, quarantine and input records); no input file is read,
+    # so `registry` and the input files are unused (dues.run.rederive).
+    rederive: str | None = None
+
+    @classmethod
+    def rederiving(
+        cls, run_id: str, period: str, as_of: date, out: Path, db: str, **options: object
+    ) -> RunRequest:
+        """A request to re-derive stored run `run_id` of `period` with no input file."""
+        return cls(
+            period=period,
+            registry=Path(),  # unused: the run's stored snapshot is read
+            collections=(),
+            out=out,
+            db=db,
+            as_of=as_of,
+            rederive=run_id,
+            **options,  # type: ignore[arg-type]
+        )
 
 
 @dataclass(frozen=True)
@@ -81,8 +104,9 @@ def check_period(period: str) -> str:
         raise RunError(f"--{exc}") from None
 
 
-def preflight(request: RunRequest) -> RunContext:
-    """Refuse a bad request before any file is read; load the policy; create the work folder."""
+def preflight(request: RunRequest, policy: Policy | None = None) -> RunContext:
+    """Refuse a bad request before any file is read; load the policy (unless given: the
+    stored one of a re-derived run); create the work folder."""
     check_period(request.period)
     if request.lang not in ("zh", "en"):
         raise RunError(f"--lang must be zh or en, not {request.lang!r}")
@@ -91,18 +115,20 @@ def preflight(request: RunRequest) -> RunContext:
         raise RunError(
             f"--as-of {request.as_of} is before the period {request.period} begins ({begins})"
         )
-    inputs = (request.registry, *request.collections, *request.allocations)
-    for path in inputs:
-        if not path.is_file():
-            raise RunError(f"{path}: no such file")
-    _check_names(inputs)
+    if request.rederive is None:
+        inputs = (request.registry, *request.collections, *request.allocations)
+        for path in inputs:
+            if not path.is_file():
+                raise RunError(f"{path}: no such file")
+        _check_names(inputs)
     _check_writable(request.out)
-    try:
-        policy = load_policy(request.config)
-    except (ValueError, OSError) as exc:
-        raise RunError(
-            f"config {request.config or 'config/policy.toml'}: {_one_line(exc)}"
-        ) from exc
+    if policy is None:
+        try:
+            policy = load_policy(request.config)
+        except (ValueError, OSError) as exc:
+            raise RunError(
+                f"config {request.config or 'config/policy.toml'}: {_one_line(exc)}"
+            ) from exc
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
     work = WorkFolder.create(request.out, run_id)  # alive until discarded (dues.run.publish)
     return RunContext(

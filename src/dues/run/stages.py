@@ -22,6 +22,7 @@ import polars as pl
 from dues import ledger
 from dues.files import write_parquet, write_text
 from dues.outputs import RUN_JSON, empty_quarantine
+from dues.policy import policy_json
 from dues.reconcile import reconcile_sums
 from dues.report.job import WorkbookJob, WorkbookJobError
 from dues.report.staged import write_staged_workbook
@@ -30,11 +31,20 @@ from dues.run.faults import fault
 from dues.run.inputs import read_inputs
 from dues.run.lock import ledger_lock
 from dues.run.manifest import RunSummary, write_manifest
-from dues.run.merge import RAW, after_merge, conflicts_to_quarantine, read_ledger, without_raw
+from dues.run.merge import (
+    RAW,
+    after_merge,
+    conflicts_to_quarantine,
+    meet_later_runs,
+    read_ledger,
+    refuse_removals,
+    without_raw,
+)
 from dues.run.publish import discard, publish
 from dues.run.recovery import settle
 from dues.run.request import RunContext, RunError, RunRequest, preflight
 from dues.run.workfolder import read_stats, write_stats
+from dues.store.store import LineKind
 from dues.store.tables import LINE_TABLES, frame_schema
 from dues.unit_months import unit_month_sums
 
@@ -70,20 +80,29 @@ def merge(ctx: RunContext) -> None:
     with open_store(ctx.request.db) as store:
         incoming = {lines: _incoming(ctx, lines) for lines in _LINES.values()}
         ledger_now = read_ledger(store, ctx.period, incoming, registry)
-    merges = {
-        "receipts": ledger.merge_receipts(ledger_now.stored["receipts"], incoming["receipts"]),
-        "allocations": ledger.merge_allocations(
-            ledger_now.stored["allocations"], incoming["allocations"]
-        ),
-    }
+        merges: dict[LineKind, ledger.Merge] = {
+            "receipts": ledger.merge_receipts(ledger_now.stored["receipts"], incoming["receipts"]),
+            "allocations": ledger.merge_allocations(
+                ledger_now.stored["allocations"], incoming["allocations"]
+            ),
+        }
+        if not ctx.request.replace:
+            refuse_removals(store, ctx.period, {k: m.new for k, m in merges.items()})
+        later = meet_later_runs(store, ctx.period, merges)
+        store.keep_policy(ctx.config_hash, policy_json(ctx.policy))
+    ledger_now = ledger_now.with_repeats(later.repeats, registry)
     for lines, result in merges.items():
         # The ledger after this run is stored + new; the store takes new only.
         write_parquet(without_raw(result.new), work.new(lines))
         write_parquet(ledger_now.outside[lines], work.outside(lines))
     write_parquet(ledger_now.sums, work.stored_sums)
     conflicts = [
-        conflicts_to_quarantine(merges["receipts"].conflicts, "receipt_no"),
-        conflicts_to_quarantine(merges["allocations"].conflicts, "voucher_no"),
+        conflicts_to_quarantine(
+            merges["receipts"].conflicts, "receipt_no", later.keeping("receipts")
+        ),
+        conflicts_to_quarantine(
+            merges["allocations"].conflicts, "voucher_no", later.keeping("allocations")
+        ),
     ]
     quarantine = pl.concat([pl.read_parquet(work.ingest_quarantine), *conflicts])
     write_parquet(quarantine.sort("source_file", "source_row"), work.quarantine)

@@ -5,7 +5,9 @@ this. Each receipt line, allocation, quarantine row, registry snapshot, input
 file and result row belongs to the run that stored it. ``commit_run`` for
 period P, in one transaction:
 
-1. inserts the new run as ``completed``;
+1. inserts the new run as ``completed``, and marks every ``completed`` run of a
+   later period stale (``stale_since``, ``stale_by_run``: it was derived from a
+   ledger without this run; ``dues rerun`` replaces it by a fresh run);
 2. deletes every row belonging to earlier ``completed`` runs of P, and marks
    those runs ``superseded`` (their ``runs`` row stays, for the audit trail);
 3. inserts the new run's rows.
@@ -14,9 +16,10 @@ So the caller must judge duplicates against the store *without* the rows of
 earlier runs of P — ``load_lines_with_keys(..., exclude_period=P)`` — and pass every line
 of its inputs that is not stored by another period as ``new_receipts``. Then
 running P twice on the same inputs leaves the same ledger, and corrected
-inputs replace P's lines instead of adding to them. Lines first stored by P
-and seen again by a later period Q were duplicates in Q and live only in P: if
-a re-run of P drops them, Q's results are stale and Q should be re-run too.
+inputs replace P's lines instead of adding to them. A run refuses, before it
+commits, to drop lines P stored unless told to (``lines_leaving``,
+dues.run.merge). Lines first stored by P and seen again by a later period Q were
+duplicates in Q and live only in P: dropped with ``--replace``, they leave Q too.
 """
 
 from __future__ import annotations
@@ -148,13 +151,21 @@ class Store:
         )
 
     def load_lines_of_units(
-        self, kind: LineKind, usccs: pl.Series, exclude_period: str | None = None
+        self,
+        kind: LineKind,
+        usccs: pl.Series,
+        exclude_period: str | None = None,
+        *,
+        before_period: str | None = None,
     ) -> pl.DataFrame:
         """The stored lines of ``kind`` of the units ``usccs`` (e.g. those outside a run's
-        registry, for its unmatched receipts); see load_receipts for ``exclude_period``."""
+        registry, for its unmatched receipts); see load_receipts for ``exclude_period``.
+        With ``before_period``, only the lines of runs of earlier periods."""
         table, _ = _LINES[kind]
         units = pl.DataFrame({"uscc": usccs.unique()}, schema={"uscc": pl.String})
         match = _in_scratch([table.c.uscc], t.unit_keys)
+        if before_period is not None:
+            match = sa.and_(match, table.c.run_id.in_(_runs_before(before_period)))
         return self._load_with_scratch(table, t.unit_keys, units, match, exclude_period)
 
     def _load_with_scratch(
@@ -185,14 +196,19 @@ class Store:
             finally:
                 scratch.drop(conn)
 
-    def load_month_sums(self, exclude_period: str | None = None) -> pl.DataFrame:
+    def load_month_sums(
+        self, exclude_period: str | None = None, *, before_period: str | None = None
+    ) -> pl.DataFrame:
         """The unit-month sums of every stored run's lines, one row per run, unit and
         month, in no particular order (the rules add them up); see load_receipts
-        for ``exclude_period``."""
+        for ``exclude_period``. With ``before_period``, only those of runs of earlier
+        periods: the ledger a run of that period derives its outputs from."""
         table = t.unit_month_sums
-        where = None
+        where: sa.ColumnElement[bool] | None = None
         if exclude_period is not None:
             where = table.c.run_id.not_in(_runs_of(exclude_period))
+        if before_period is not None:
+            where = table.c.run_id.in_(_runs_before(before_period))
         with self._transaction("cannot load the unit-month sums") as conn:
             return read_frame(conn, table, where)
 
@@ -233,6 +249,82 @@ class Store:
         with self._transaction(f"cannot store the sums of run {run_id}", write=True) as conn:
             conn.execute(t.unit_month_sums.delete().where(t.unit_month_sums.c.run_id == run_id))
             insert_frame(conn, t.unit_month_sums, rows)
+
+    def lines_leaving(self, kind: LineKind, keys: pl.DataFrame, period: str) -> tuple[int, int]:
+        """(lines, fen) of the stored lines of ``kind`` of ``period``'s completed run whose
+        keys are not among ``keys``: what a re-run of ``period`` storing ``keys`` removes."""
+        table, scratch = _LINES[kind]
+        key = [c.name for c in scratch.columns]
+        kept = sa.exists().where(*(scratch.c[k] == table.c[k] for k in key))
+        query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(table.c.amount_fen), 0))
+        with self._transaction(f"cannot count the stored {table.name} of {period}") as conn:
+            runs = conn.execute(_runs_of(period, "completed")).scalars().all()
+            if not runs:
+                return 0, 0  # the period's first run removes nothing
+            query = query.where(table.c.run_id.in_(runs), ~kept)
+            scratch.create(conn)
+            try:
+                insert_frame(conn, scratch, keys.select(key).unique())
+                lines, fen = conn.execute(query).one()
+            finally:
+                scratch.drop(conn)
+        return int(lines), int(fen)
+
+    def runs_storing(self, kind: LineKind, keys: pl.DataFrame) -> pl.DataFrame:
+        """The key columns of ``keys`` stored as lines of ``kind``, with the run that stored
+        each line and its period (``run_id``, ``run_period``): who keeps a conflicting key."""
+        table, scratch = _LINES[kind]
+        key = [c.name for c in scratch.columns]
+        schema = {k: t.frame_schema(table)[k] for k in key} | {
+            "run_id": pl.String(),
+            "run_period": pl.String(),
+        }
+        if keys.is_empty():
+            return pl.DataFrame(schema=schema)
+        query = (
+            sa.select(*(table.c[k] for k in key), table.c.run_id, t.runs.c.period)
+            .join(t.runs, t.runs.c.run_id == table.c.run_id)
+            .where(sa.exists().where(*(scratch.c[k] == table.c[k] for k in key)))
+        )
+        with self._transaction(f"cannot find the runs storing {table.name}") as conn:
+            scratch.create(conn)
+            try:
+                insert_frame(conn, scratch, keys.select(key).unique())
+                rows = conn.execute(query).all()
+            finally:
+                scratch.drop(conn)
+        return pl.DataFrame(rows, schema=schema, orient="row").sort(key)
+
+    def load_registry_of_run(self, run_id: str) -> pl.DataFrame:
+        """The registry snapshot run ``run_id`` stored (contract columns, by USCC)."""
+        table = t.registry_snapshots
+        with self._transaction(f"cannot load the registry of run {run_id}") as conn:
+            return caller_view(read_frame(conn, table, table.c.run_id == run_id), table)
+
+    def load_quarantine_of_run(self, run_id: str) -> pl.DataFrame:
+        """The quarantine rows run ``run_id`` stored, in the order it stored them."""
+        table = t.quarantine
+        with self._transaction(f"cannot load the quarantine of run {run_id}") as conn:
+            frame = read_frame(conn, table, table.c.run_id == run_id).sort("row_no")
+        return frame.select(list(t.frame_schema(table)))
+
+    def keep_policy(self, config_hash: str, policy_json: str) -> None:
+        """Keep the policy of ``config_hash`` (once: the hash names its content)."""
+        table = t.policies
+        with self._transaction("cannot keep the run's policy", write=True) as conn:
+            stored = conn.execute(
+                sa.select(table.c.config_hash).where(table.c.config_hash == config_hash)
+            ).first()
+            if stored is None:
+                conn.execute(table.insert().values(config_hash=config_hash, policy=policy_json))
+
+    def load_policy(self, config_hash: str) -> str | None:
+        """The policy JSON kept for ``config_hash``; None for runs from before revision 0005."""
+        table = t.policies
+        with self._transaction("cannot load a policy") as conn:
+            return conn.execute(
+                sa.select(table.c.policy).where(table.c.config_hash == config_hash)
+            ).scalar_one_or_none()
 
     def load_results(self, kind: str, period: str) -> pl.DataFrame:
         """The ``kind`` output (one of RESULT_KINDS) stored by the latest run of ``period``.
@@ -433,6 +525,7 @@ def _replace_earlier_runs(conn: sa.Connection, run: RunRecord) -> None:
         .all()
     )
     conn.execute(t.runs.insert().values(**_run_row(run), status="completed"))
+    _mark_later_stale(conn, run)
     if not earlier:
         return
     for table in t.RUN_TABLES:
@@ -446,15 +539,34 @@ def _replace_earlier_runs(conn: sa.Connection, run: RunRecord) -> None:
     )
 
 
+def _mark_later_stale(conn: sa.Connection, run: RunRecord) -> None:
+    """Every completed run of a later period was derived without this run's ledger."""
+    conn.execute(
+        t.runs.update()
+        .where(
+            t.runs.c.period > run.period,
+            t.runs.c.status == "completed",
+            t.runs.c.stale_by_run.is_(None),
+        )
+        .values(stale_since=run.finished_at.astimezone(UTC), stale_by_run=run.run_id)
+    )
+
+
 def _input_file_row(run: RunRecord, stats: FileStats) -> dict[str, Any]:
     """The conservation record as the ``input_files`` table keeps it: its counts and fen."""
     counted = [c.name for c in t.input_files.columns if c.name not in ("run_id", "file_name")]
     return {"run_id": run.run_id, "file_name": stats.file} | {c: getattr(stats, c) for c in counted}
 
 
-def _runs_of(period: str) -> sa.Select[tuple[str]]:
+def _runs_of(period: str, status: str | None = None) -> sa.Select[tuple[str]]:
     check_period(period)
-    return sa.select(t.runs.c.run_id).where(t.runs.c.period == period)
+    query = sa.select(t.runs.c.run_id).where(t.runs.c.period == period)
+    return query if status is None else query.where(t.runs.c.status == status)
+
+
+def _runs_before(period: str) -> sa.Select[tuple[str]]:
+    check_period(period)
+    return sa.select(t.runs.c.run_id).where(t.runs.c.period < period)
 
 
 def _run_row(run: RunRecord) -> dict[str, Any]:
@@ -468,7 +580,8 @@ def _run_row(run: RunRecord) -> dict[str, Any]:
 
 def _utc_row(row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
-    for name in ("started_at", "finished_at"):
-        value: datetime = out[name]
-        out[name] = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    for name in ("started_at", "finished_at", "stale_since"):
+        value: datetime | None = out[name]
+        if value is not None:
+            out[name] = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return out

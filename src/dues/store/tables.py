@@ -76,8 +76,24 @@ runs = sa.Table(
     sa.Column("superseded_by", sa.String(), sa.ForeignKey("runs.run_id"), nullable=True),
     # run.json's totals as JSON (money in fen, counts), for `dues runs`.
     sa.Column("totals", sa.Text(), nullable=True),
+    # A completed run is stale once a run of an earlier period commits after it: its
+    # outputs were derived from a ledger that no longer is (migration 0005). Set by
+    # that run's commit (the first such run, and when); `dues rerun` clears it by
+    # replacing the stale run with a fresh one.
+    sa.Column("stale_since", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("stale_by_run", sa.String(), nullable=True),
     sa.CheckConstraint(f"status IN {RUN_STATUSES!r}", name="status"),
     sa.Index(None, "period"),
+)
+
+# The policies runs applied, by their hash (runs.config_hash), so `dues rerun` applies
+# a period's own policy again. Content-addressed: written before the run commits and
+# never deleted, so a failed run leaves at most a row no run points at.
+policies = sa.Table(
+    "policies",
+    metadata,
+    _text("config_hash", primary_key=True),
+    sa.Column("policy", sa.Text(), nullable=False),  # canonical JSON (dues.policy)
 )
 
 input_files = sa.Table(
