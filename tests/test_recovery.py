@@ -61,7 +61,7 @@ for request in sys.stdin:
         try:
             run_period(RunRequest(period="2026-10", registry=Path(registry),
                                   collections=(Path(collections),), out=Path(out), db=db,
-                                  wait_s=60))
+                                  wait_s=60, replace=True))
         finally:
             os._exit(0)
     print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
@@ -92,6 +92,7 @@ def request(folder: Path, out: Path, db: str, collections: Path) -> RunRequest:
         collections=(collections,),
         out=out,
         db=db,
+        replace=True,  # `one` after `three` removes two lines: the clerk's corrected file
     )
 
 
