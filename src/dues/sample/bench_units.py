@@ -98,7 +98,7 @@ def bench_units(rng: random.Random, n: int, window: date, *, fiscal: bool = True
     founded = (
         pl.when(in_window)
         .then(pl.lit(window) + pl.duration(days=(pl.col("r6") % window_days).cast(pl.Int64)))
-        .otherwise(pl.date(1995, 1, 1) + pl.duration(days=(pl.col("r6") % 11_000).cast(pl.Int64)))
+        .otherwise(pl.date(2000, 1, 1) + pl.duration(days=(pl.col("r6") % 9_000).cast(pl.Int64)))
     )
     large = pl.col("employees") >= 25
     return frame.select(

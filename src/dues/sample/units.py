@@ -118,7 +118,8 @@ def _union(rng: random.Random, unit_type: str, employees: int) -> str:
 
 
 def _founded(rng: random.Random) -> date:
-    return date(1995, 1, 1) + timedelta(days=rng.randrange(31 * 365))
+    # Not before 2000 (SPEC §3: an earlier date is bad_date); the same draw either way.
+    return max(date(2000, 1, 1), date(1995, 1, 1) + timedelta(days=rng.randrange(31 * 365)))
 
 
 @dataclass(frozen=True)
