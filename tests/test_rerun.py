@@ -168,7 +168,7 @@ def test_the_cli_refuses_in_one_line_and_replace_lets_it_through(tmp_path: Path)
 
 
 def test_a_july_re_run_marks_the_later_months_and_rerun_restores_them(
-    tmp_path: Path, in_order: Path
+    tmp_path: Path, in_order: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The issue's case: July re-run after October leaves 08..10 derived from a ledger
     that no longer is; `dues rerun --from 2026-08` re-derives them, no files read."""
@@ -190,6 +190,10 @@ def test_a_july_re_run_marks_the_later_months_and_rerun_restores_them(
         "re-derive with `dues rerun --from 2026-08`"
     ]
     assert stale(db) == LATER
+    # The console's width is fixed when dues.cli is first imported (COLUMNS comes late).
+    from dues.cli import console
+
+    monkeypatch.setattr(console, "width", 200)
     table = CliRunner().invoke(app, ["runs", "--db", db], env={"COLUMNS": "200"})
     assert table.output.count("completed · stale") == 3, table.output
     assert (
