@@ -72,7 +72,9 @@ RUN_OWN = ("run_id", "started_at", "finished_at", "database")
 
 
 def inputs(folder: Path) -> dict[str, Path]:
-    """Two versions of October: `one` has one receipt line, `three` has three."""
+    """The registry (folder/registry.csv, as `request` expects it) and two versions of
+    October: `one` has one receipt line, `three` has three."""
+    (folder / "registry.csv").write_text(REGISTRY, encoding="utf-8")
     return {
         "one": csv(folder, "c10-one.csv", line("R1", PERIOD, "100.00")),
         "three": csv(
@@ -129,7 +131,6 @@ def ledger_state(db: str) -> tuple[str, int, int]:
 def unkilled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[object, object]]:
     """The outputs of each version of October, run once on a ledger no run died on."""
     folder = tmp_path_factory.mktemp("unkilled")
-    (folder / "registry.csv").write_text(REGISTRY, encoding="utf-8")
     db = f"sqlite:///{folder / 'ledger.db'}"
     found = {}
     for name, collections in inputs(folder).items():
@@ -170,7 +171,6 @@ def test_a_run_killed_anywhere_leaves_the_store_and_outputs_together(
     unkilled: dict[str, tuple[object, object]],
     forker: subprocess.Popen[str],
 ) -> None:
-    (tmp_path / "registry.csv").write_text(REGISTRY, encoding="utf-8")
     versions = inputs(tmp_path)
     lines = {"one": 1, "three": 3}
     out = tmp_path / "out"
@@ -214,7 +214,6 @@ def test_the_next_run_recovers_before_it_reads_the_ledger(
     unkilled: dict[str, tuple[object, object]],
     forker: subprocess.Popen[str],
 ) -> None:
-    (tmp_path / "registry.csv").write_text(REGISTRY, encoding="utf-8")
     versions = inputs(tmp_path)
     out = tmp_path / "out"
     run_period(request(tmp_path, out, store_url, versions["one"]))
@@ -256,7 +255,6 @@ def test_a_run_in_progress_keeps_its_work_folder(tmp_path: Path) -> None:
 def test_a_failure_after_the_commit_publishes_and_one_before_removes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "registry.csv").write_text(REGISTRY, encoding="utf-8")
     versions = inputs(tmp_path)
     out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'ledger.db'}"
     run_period(request(tmp_path, out, db, versions["one"]))
@@ -284,7 +282,6 @@ def test_a_recovery_killed_halfway_through_its_swap_is_completed_by_the_next(
     unkilled: dict[str, tuple[object, object]],
     forker: subprocess.Popen[str],
 ) -> None:
-    (tmp_path / "registry.csv").write_text(REGISTRY, encoding="utf-8")
     versions = inputs(tmp_path)
     out = tmp_path / "out"
     run_period(request(tmp_path, out, store_url, versions["one"]))

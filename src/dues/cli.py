@@ -16,6 +16,7 @@ from dues.readers import InputError
 from dues.summary import yuan
 
 if TYPE_CHECKING:
+    from dues.report.labels import Lang
     from dues.run import RunRequest, RunSummary
 
 app = typer.Typer(
@@ -31,6 +32,32 @@ DB_HELP = (
 )
 console = Console()
 err_console = Console(stderr=True)
+
+# Options several commands share, declared once.
+DbOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(help=DB_HELP),
+]
+OutOption = Annotated[Path, typer.Option(help="Output folder; results go to OUT/<period>/.")]
+LangOption = Annotated[str, typer.Option(help="Workbook language: zh or en.")]
+WaitOption = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        metavar="SECONDS",
+        help="How long to wait for another run holding the ledger before refusing.",
+    ),
+]
+
+
+def workbook_lang(lang: str) -> Lang:
+    """--lang checked: the workbook's language, or the one error line."""
+    if lang == "zh":
+        return "zh"
+    if lang == "en":
+        return "en"
+    raise fail(f"--lang must be zh or en, not {lang!r}")
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -195,13 +222,8 @@ def run(
         Optional[list[Path]],  # noqa: UP045
         typer.Option(help="Fiscal allocation files (财政划拨明细)."),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Output folder; results go to OUT/<period>/.")] = Path(
-        "out"
-    ),
-    db: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help=DB_HELP),
-    ] = None,
+    out: OutOption = Path("out"),
+    db: DbOption = None,
     config: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option(help="Policy file (default: config/policy.toml)."),
@@ -210,16 +232,8 @@ def run(
         Optional[str],  # noqa: UP045
         typer.Option("--as-of", help="As-of date (default: last day of the period)."),
     ] = None,
-    lang: Annotated[str, typer.Option(help="Workbook language: zh or en.")] = "zh",
-    wait: Annotated[
-        float,
-        typer.Option(
-            "--wait",
-            min=0,
-            metavar="SECONDS",
-            help="How long to wait for another run holding the ledger before refusing.",
-        ),
-    ] = 300.0,
+    lang: LangOption = "zh",
+    wait: WaitOption = 300.0,
     replace: Annotated[
         bool,
         typer.Option(
@@ -238,8 +252,7 @@ def run(
         check_period(period)
     except RunError as exc:
         raise fail(str(exc)) from exc
-    if lang not in ("zh", "en"):
-        raise fail(f"--lang must be zh or en, not {lang!r}")
+    chosen_lang = workbook_lang(lang)
     settings = Settings()
     chosen_config = config or settings.config
     request = RunRequest(
@@ -251,7 +264,7 @@ def run(
         db=db or settings.database_url,
         config=chosen_config,
         as_of=_parse_as_of(as_of),
-        lang="en" if lang == "en" else "zh",  # checked above; this spells it for mypy
+        lang=chosen_lang,
         wait_s=wait,
         replace=replace,
     )
@@ -308,27 +321,14 @@ def rerun(
     from_period: Annotated[
         str, typer.Option("--from", help="The first period to re-derive, YYYY-MM.")
     ],
-    out: Annotated[Path, typer.Option(help="Output folder; results go to OUT/<period>/.")] = Path(
-        "out"
-    ),
-    db: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help=DB_HELP),
-    ] = None,
+    out: OutOption = Path("out"),
+    db: DbOption = None,
     config: Annotated[
         Optional[Path],  # noqa: UP045
-        typer.Option(help="Policy for runs whose own the ledger does not keep (before 0005)."),
+        typer.Option(help="Policy of runs stored without theirs (before revision 0006)."),
     ] = None,
-    lang: Annotated[str, typer.Option(help="Workbook language: zh or en.")] = "zh",
-    wait: Annotated[
-        float,
-        typer.Option(
-            "--wait",
-            min=0,
-            metavar="SECONDS",
-            help="How long to wait for another run holding the ledger before refusing.",
-        ),
-    ] = 300.0,
+    lang: LangOption = "zh",
+    wait: WaitOption = 300.0,
 ) -> None:
     """Re-derive every completed period from --from on, oldest first, from the ledger alone.
 
@@ -345,8 +345,7 @@ def rerun(
         check_period(from_period)
     except RunError as exc:
         raise fail(str(exc).replace("--period", "--from")) from exc
-    if lang not in ("zh", "en"):
-        raise fail(f"--lang must be zh or en, not {lang!r}")
+    chosen_lang = workbook_lang(lang)
     settings = Settings()
     url = db or settings.database_url
 
@@ -361,7 +360,7 @@ def rerun(
             db=url,
             config=config or settings.config,
             say=say,
-            lang=lang,
+            lang=chosen_lang,
             wait_s=wait,
         )
         stale = stale_after(url, "0000-00")
@@ -437,10 +436,7 @@ def keep_password_in_environment(url: str) -> None:
 
 @app.command()
 def runs(
-    db: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help=DB_HELP),
-    ] = None,
+    db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per run.")] = False,
 ) -> None:
     """The run history of the ledger: period, status, times, inputs, totals; stale marked."""
@@ -492,10 +488,7 @@ app.add_typer(ledger_app, name="ledger")
 
 @ledger_app.command("check")
 def ledger_check(
-    db: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help=DB_HELP),
-    ] = None,
+    db: DbOption = None,
 ) -> None:
     """Rebuild every kept unit-month total from the raw lines and list what differs."""
     import polars as pl
@@ -546,10 +539,7 @@ def serve(
         "inbox/registry.xlsx"
     ),
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("out"),
-    db: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help=DB_HELP),
-    ] = None,
+    db: DbOption = None,
     cron: Annotated[str, typer.Option(help="When to run (Asia/Shanghai).")] = "0 6 5 * *",
 ) -> None:
     """Run the monthly schedule on this machine: on the 5th at 06:00, reconcile last month."""
