@@ -302,3 +302,39 @@ def test_rerun_refuses_when_nothing_is_there_to_re_derive(tmp_path: Path) -> Non
     db = f"sqlite:///{tmp_path / 'l.db'}"
     with pytest.raises(RunError, match="no completed run of 2026-08 or a later period"):
         rerun_from("2026-08", out=tmp_path / "out", db=db)
+
+
+def test_a_rerun_failing_after_its_commit_is_published_not_lost(
+    tmp_path: Path, in_order: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rerun is held and settled as a run is: its commit stands, so a failure in the
+    publish still publishes its staged outputs, and no work folder is left behind."""
+    from dues.run import publish as publish_module
+
+    out, db = tmp_path / "out", f"sqlite:///{tmp_path / 'l.db'}"
+    for period in RUNS:
+        run_period(request(period, out, db))
+    run_period(request("2026-07", out, db))  # marks 08..10 stale
+    real_swap = publish_module.swap
+    calls: list[str] = []
+
+    def failing_once(*args: object) -> None:
+        calls.append("swap")
+        if len(calls) == 1:
+            raise OSError(5, "EIO")
+        real_swap(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(publish_module, "swap", failing_once)
+    with pytest.raises(OSError):
+        rerun_from("2026-08", out=out, db=db)
+    # The first re-derived period committed; its clean-up published it despite the failure.
+    assert stale(db) == ["2026-09", "2026-10"]
+    with open_store(db) as store:
+        runs = store.list_runs().filter(
+            pl.col("status") == "completed", pl.col("period") == "2026-08"
+        )
+    assert json.loads((out / "2026-08" / "run.json").read_text())["run_id"] == runs["run_id"][0]
+    assert not (out / ".work").exists() or not any((out / ".work").iterdir())
+    rerun_from("2026-09", out=out, db=db)
+    assert stale(db) == []
+    assert_same_outputs(out, in_order, LATER)

@@ -23,12 +23,10 @@ from dues.conservation import FileStats
 from dues.files import write_parquet
 from dues.outputs import RUN_JSON
 from dues.policy import Policy, load_policy, policy_hash
-from dues.run.lock import ledger_lock
 from dues.run.manifest import RunSummary
 from dues.run.merge import RAW
-from dues.run.publish import discard
 from dues.run.request import RunContext, RunError, RunRequest, check_period, preflight
-from dues.run.stages import STAGES, Stage, summarize
+from dues.run.stages import STAGES, Stage, run_stages
 from dues.run.workfolder import write_stats
 from dues.store import Store, open_store
 from dues.store.store import LineKind
@@ -125,14 +123,9 @@ def rerun_from(
         request = RunRequest.rederiving(
             run["run_id"], run["period"], run["as_of"], out, db, **options
         )
-        ctx = preflight(request, policy)
-        try:
-            with ledger_lock(db, ctx.run_id, ctx.period, request.wait_s):
-                for stage in REDERIVE_STAGES:
-                    stage.run(ctx)
-                summaries.append(summarize(ctx))
-        finally:
-            discard(ctx)
+        # Held, settled and published as a run of the period is: a rerun that dies
+        # after its commit is published by the next command, like any run.
+        summaries.append(run_stages(preflight(request, policy), REDERIVE_STAGES))
     return summaries
 
 

@@ -213,20 +213,25 @@ def summarize(ctx: RunContext) -> RunSummary:
 
 
 def run_period(request: RunRequest) -> RunSummary:
-    """The whole monthly job as a plain function (no Prefect needed).
+    """The whole monthly job as a plain function (no Prefect needed)."""
+    return run_stages(preflight(request), STAGES)
+
+
+def run_stages(ctx: RunContext, stages: tuple[Stage, ...]) -> RunSummary:
+    """Walk `stages` holding the ledger, and settle the work folder however they end.
 
     The ledger is held from before the first stage reads it until the run's outputs
     are published and read back (dues.run.lock); taking it first settles what crashed
     runs left (dues.run.recovery). However the run ends, its work folder is settled
     still holding the ledger: removed, or published when the run had committed.
     """
-    ctx = preflight(request)
+    request = ctx.request
     locked = False
     try:
         with ledger_lock(request.db, ctx.run_id, ctx.period, request.wait_s, out=request.out):
             locked = True
             try:
-                for stage in STAGES:
+                for stage in stages:
                     fault(f"before-{stage.name}")
                     stage.run(ctx)
                 fault("after-publish")
