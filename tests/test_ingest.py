@@ -244,10 +244,15 @@ def test_missing_column_message_names_column_and_what_was_found(tmp_path: Path) 
     [
         (
             b"not a workbook",
+            r"fake\.xlsx: the file is a text file, not an Excel workbook \(though named \.xlsx\)",
+        ),
+        (
+            b"\x00\x01\x02\xfe binary",
             r"fake\.xlsx: the file is not an Excel workbook \(though named \.xlsx\)",
         ),
         (b"%PDF-1.7", r"fake\.xlsx: the file is a PDF, not an Excel workbook"),
-        (b"PK\x03\x04 a zip, but no workbook", r"fake\.xlsx: cannot read as a workbook \(damaged"),
+        (b"\xff\xd8\xff\xe0 JFIF", r"fake\.xlsx: the file is an image, not an Excel workbook"),
+        (b"PK\x03\x04 a zip, but no workbook", r"fake\.xlsx: the file is a damaged zip archive"),
         (b"", r"fake\.xlsx: the file is empty"),
     ],
 )

@@ -48,7 +48,7 @@ VALIDATE_CASES = [
      ["gone.csv: no such file"]),
     ("--kind: a file of another kind cannot be read as that kind",
      ["c1.csv", "a1.csv"], "allocations", [("a1.csv", 2)], [],
-     ["c1.csv: no header row found"]),
+     ["c1.csv: this is a tax collection file (税务代收明细), not a fiscal allocation"]),
 ]  # fmt: skip
 
 

@@ -93,6 +93,31 @@ def _match_header(cells: tuple[Any, ...], kind: Kind) -> tuple[dict[int, str], l
     return mapped, extra
 
 
+# How a clerk calls each kind of file (the bureaus' own names beside ours).
+_KIND_NAMES: dict[Kind, str] = {
+    "registry": "a unit registry (单位名录)",
+    "collections": "a tax collection file (税务代收明细)",
+    "allocations": "a fiscal allocation file (财政划拨明细)",
+}
+
+
+def _other_kind(grid: Grid, kind: Kind) -> tuple[Kind, int] | None:
+    """The other kind whose complete header a top row holds, and that row's index: a
+    file given to the wrong option is named for what it is."""
+    for index in range(min(grid.cells.height, _HEADER_SCAN_ROWS)):
+        cells = grid.cells.row(index)
+        for other in KINDS:
+            if other == kind:
+                continue
+            named = set(_match_header(cells, other)[0].values())
+            spec = input_spec(other)
+            if all(
+                not c.required or c.name in named or c.implied_by in named for c in spec.columns
+            ):
+                return other, index
+    return None
+
+
 def find_header(grid: Grid, kind: Kind | None) -> _Header:
     """The first row (among the top ones) that names every required column of a kind."""
     kinds = (kind,) if kind else KINDS
@@ -112,6 +137,12 @@ def find_header(grid: Grid, kind: Kind | None) -> _Header:
             if best is None or len(mapped) > best[0]:
                 best = (len(mapped), k, index, missing)
     if best is None or best[0] == 0:
+        if kind is not None and (other := _other_kind(grid, kind)) is not None:
+            raise InputError(
+                f"this is {_KIND_NAMES[other[0]]}, not {_KIND_NAMES[kind]}: "
+                f"its header (row {grid.rows[other[1]]}) names every {other[0]} column; "
+                "check which file went to which option"
+            )
         article = "an" if kind == "allocations" else "a"
         what = (
             f"{article} {kind} header" if kind else "a registry, collections or allocations header"

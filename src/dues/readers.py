@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,18 +133,53 @@ def _first_used_row_xls(path: Path) -> int:
 _WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 
 
+# What a file named .xlsx/.xls often is instead, told by its first bytes.
+_NOT_WORKBOOKS: tuple[tuple[tuple[bytes, ...], str], ...] = (
+    ((b"%PDF",), "a PDF"),
+    ((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"BM", b"II*\x00", b"MM\x00*"), "an image"),
+    ((b"RIFF",), "an image or a media file"),
+    ((b"Rar!", b"7z\xbc\xaf", b"\x1f\x8b"), "a compressed archive"),
+)
+
+
+def _what_it_is(head: bytes) -> str:
+    """What a file that is no workbook is, for the one line a clerk reads."""
+    for magics, what in _NOT_WORKBOOKS:
+        if head.startswith(magics):
+            return what
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start.startswith((b"<!doctype html", b"<html", b"<table", b"<?xml")):
+        # Some export templates write an HTML or XML table and name it .xls.
+        return "a web page (HTML/XML table)"
+    if b"\x00" not in head:
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                head.decode(encoding)
+            except UnicodeDecodeError as exc:
+                if exc.start < len(head) - 4:  # not just a character cut at 512 bytes
+                    continue
+            return "a text file"
+    return "not an Excel workbook"
+
+
 def _not_a_workbook(path: Path, error: Exception) -> str:
     """One line a clerk can act on, instead of the Excel reader's own jargon."""
     with path.open("rb") as fh:
         head = fh.read(512)
     if not head:
         return "the file is empty"
-    if not head.startswith(_WORKBOOK_MAGIC):
-        what = (
-            "a PDF, not an Excel workbook" if head.startswith(b"%PDF") else "not an Excel workbook"
+    if head.startswith(b"PK\x03\x04") and not zipfile.is_zipfile(path):
+        return (
+            f"the file is a damaged zip archive (cut short or corrupted; named {path.suffix}), "
+            "not a readable workbook: copy or export it again"
         )
+    if not head.startswith(_WORKBOOK_MAGIC):
+        what = _what_it_is(head)
+        what = what if what.startswith("not ") else f"{what}, not an Excel workbook"
         return f"the file is {what} (though named {path.suffix}); export it as .xlsx or .csv"
-    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    first = _first_line(error)
+    if head.startswith(b"PK\x03\x04"):
+        return f"cannot read as a workbook (a zip, but no readable Excel sheet in it): {first}"
     return f"cannot read as a workbook (damaged or protected?): {first}"
 
 
