@@ -552,13 +552,22 @@ def bench_case(
     return row
 
 
+def _unmeasured(row: dict[str, Any], kind: str, v: float | None) -> str | None:
+    """What to show for a kind that has no time: not asked for (`--kinds`), or failed."""
+    if v is not None:
+        return None
+    return "failed" if kind in row["measured"] else "not measured"
+
+
 def _print_row(row: dict[str, Any]) -> None:
-    def s(v: float | None) -> str:
-        return "failed" if v is None else f"{v:.2f} s"
+    def s(kind: str, v: float | None) -> str:
+        return _unmeasured(row, kind, v) or f"{v:.2f} s"
 
     print(
-        f"    dues CLI {s(row['dues_cli_s'])}, library {s(row['dues_library_s'])}, "
-        f"pandas {s(row['pandas_s'])}; ratio {row['ratio_cli_pandas']}; peak MB {row['peak_mb']}",
+        f"    dues CLI {s('cli', row['dues_cli_s'])}, "
+        f"library {s('library', row['dues_library_s'])}, "
+        f"pandas {s('pandas', row['pandas_s'])}; ratio {row['ratio_cli_pandas']}; "
+        f"peak MB {row['peak_mb']}",
         flush=True,
     )
     stages = row["library_stages_s"]
@@ -585,8 +594,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     print("\n" + head)
     print("|---|---|---:|---:|---:|---:|---:|---:|")
 
-    def f(v: float | None) -> str:
-        return "failed" if v is None else f"{v:.1f}"
+    def f(row: dict[str, Any], kind: str, v: float | None) -> str:
+        return (_unmeasured(row, kind, v) or f"{v:.1f}").replace("not measured", "–")
 
     def x(v: float | None) -> str:
         return "–" if v is None else f"{v:.2f}×"
@@ -596,11 +605,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             print(f"| {r['case']} | {r['backend']} | failed: {r['error'][:60]} | | | | | |")
             continue
         p = r["peak_mb"]
-        mb = " / ".join(f"{p.get(k, 0):,.0f}" for k in ("cli", "library", "pandas"))
+        mb = " / ".join(f"{p[k]:,.0f}" if k in p else "–" for k in ("cli", "library", "pandas"))
+        cli, lib = f(r, "cli", r["dues_cli_s"]), f(r, "library", r["dues_library_s"])
         print(
-            f"| {r['case']} | {r['backend']} | {f(r['dues_cli_s'])} | {f(r['dues_library_s'])} | "
-            f"{f(r['pandas_s'])} | {x(r['ratio_cli_pandas'])} | {x(r['ratio_library_pandas'])} | "
-            f"{mb} |"
+            f"| {r['case']} | {r['backend']} | {cli} | {lib} | {f(r, 'pandas', r['pandas_s'])} | "
+            f"{x(r['ratio_cli_pandas'])} | {x(r['ratio_library_pandas'])} | {mb} |"
         )
 
 
