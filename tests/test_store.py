@@ -766,3 +766,47 @@ def test_keyed_reads_send_no_keys_when_no_other_period_stored_lines(
         found = store.load_lines_with_keys("receipts", keys, "2026-10")
         assert found["receipt_no"].to_list() == ["R1"]
         assert "scratch_receipt_keys" in sent
+
+
+def _receipt_indexes(store_url: str) -> set[str]:
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.connect() as conn:
+            return {str(i["name"]) for i in sa.inspect(conn).get_indexes("receipts")}
+    finally:
+        engine.dispose()
+
+
+def test_a_big_first_load_builds_the_uscc_index_after_its_rows(
+    store: Store, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first load of a big frame drops the secondary index and builds it after the
+    inserts, in the run's transaction: a load that fails before COMMIT leaves the index
+    as it was, one that commits has it, and a later load into rows keeps it."""
+    from dues.store import bulk
+
+    monkeypatch.setattr(bulk, "_REBUILD_INDEX_ROWS", 3)
+    indexes = _receipt_indexes(store_url)
+    assert any("uscc" in name for name in indexes), indexes
+    dropped: list[str] = []
+    drop = sa.Index.drop
+
+    def recorded_drop(index: sa.Index, bind: Any, **kw: Any) -> None:
+        dropped.append(str(index.name))
+        drop(index, bind, **kw)
+
+    monkeypatch.setattr(sa.Index, "drop", recorded_drop)
+
+    def fail() -> None:
+        raise OSError("the workbook could not be saved")
+
+    many = receipts(*(receipt(f"R{i}") for i in range(5)))
+    with pytest.raises(OSError):
+        commit(store, "2026-09", "run-0", new_receipts=many, before_commit=fail)
+    assert dropped and _receipt_indexes(store_url) == indexes
+    commit(store, "2026-09", "run-1", new_receipts=many)
+    assert _receipt_indexes(store_url) == indexes
+    assert store.load_lines_of_units("receipts", pl.Series([USCC]), "2026-10").height == 5
+    dropped.clear()
+    commit(store, "2026-10", "run-2", new_receipts=receipts(*(receipt(f"S{i}") for i in range(5))))
+    assert dropped == [] and _receipt_indexes(store_url) == indexes

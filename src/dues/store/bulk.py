@@ -81,6 +81,9 @@ def insert_frame(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> N
     # random order on SQLite for a million receipt lines.
     key = [c.name for c in table.primary_key.columns]
     frame = frame.select([c.name for c in table.columns]).sort(key)
+    rebuild = _indexes_to_rebuild(conn, table, frame.height)
+    for index in rebuild:
+        index.drop(conn)
     backend = _backend(conn)
     if backend == "psycopg":
         _copy_in(conn, table, frame)
@@ -88,6 +91,25 @@ def insert_frame(conn: sa.Connection, table: sa.Table, frame: pl.DataFrame) -> N
         _executemany_sqlite(conn, table, frame)
     else:
         conn.execute(table.insert(), frame.to_dicts())
+    for index in rebuild:
+        index.create(conn)
+
+
+# A first load at least this big builds the secondary indexes after its rows instead of
+# inserting into them row by row: rows in key order do not come in `uscc` order, so each
+# insert lands on a random index page. For 1,100,000 receipt lines into an empty SQLite
+# table (the cold start at 100k units): 10.7-15.4 s with the index, 5.9-7.2 s dropping it
+# and building it after the inserts (2026-12-02, a loaded 2-core machine, two turns). Both
+# stores drop and create indexes inside the run's transaction, so it stays all or nothing.
+_REBUILD_INDEX_ROWS = 100_000
+
+
+def _indexes_to_rebuild(conn: sa.Connection, table: sa.Table, rows: int) -> list[sa.Index]:
+    if rows < _REBUILD_INDEX_ROWS or not table.indexes:
+        return []
+    if conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is not None:
+        return []  # a table with rows keeps its index: rebuilding it would cost them all
+    return sorted(table.indexes, key=lambda index: str(index.name))
 
 
 def _quoted_columns(conn: sa.Connection, table: sa.Table) -> str:
