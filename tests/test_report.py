@@ -91,6 +91,11 @@ def _tables(recon_rows: int = 3) -> dict[str, pl.DataFrame]:
             "tier": [1, 3, 1],
             "prep_paid_12m_fen": [10_000, 0, 25_050],
             "arrears_fen": [0, 5, 0],
+            "tier_label": ["一类(职工≥25人)", "三类(职工<10人)", "一类(职工≥25人)"],
+            "action": ["found_union", "found_union", "found_own_union"],
+            "ownership": ["non_public", None, "public"],
+            "members": [None, 0, 12],
+            "联系电话": ["0571-1234567", None, "13800138000"],
         }
     )
     prep = pl.DataFrame(
