@@ -482,6 +482,46 @@ def runs(
     console.print(table)
 
 
+@app.command()
+def drive(
+    period: Annotated[str, typer.Option(help="The period whose founding drive to list, YYYY-MM.")],
+    out: Annotated[Path, typer.Option(help="Folder for the workbooks, one per jurisdiction.")],
+    db: DbOption = None,
+    lang: LangOption = "zh",
+) -> None:
+    """Founding-drive lists (建会推动) per jurisdiction, from the period's run in the ledger."""
+    from dues.drive_lists import DriveError, write_drive_lists
+    from dues.run import RunError, check_period
+    from dues.settings import Settings
+    from dues.store import StoreError
+
+    try:
+        check_period(period)
+    except RunError as exc:
+        raise fail(str(exc)) from exc
+    chosen_lang = workbook_lang(lang)
+    check_output_folder(out)
+    try:
+        lists = write_drive_lists(period, out, db or Settings().database_url, chosen_lang)
+    except (DriveError, StoreError) as exc:
+        raise fail(str(exc)) from exc
+    except OSError as exc:
+        raise fail(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
+    if lists.note:
+        console.print(lists.note, highlight=False, soft_wrap=True)
+    if not lists.paths:
+        console.print(f"{period}: no unit to visit (run {lists.run_id})", highlight=False)
+        return
+    console.print(
+        f"{period}: {lists.units} unit(s) to visit in {len(lists.paths)} jurisdiction(s), "
+        f"from run {lists.run_id}:",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for path in lists.paths:
+        console.print(f"  {shown(path)}", highlight=False, soft_wrap=True)
+
+
 ledger_app = typer.Typer(no_args_is_help=True, help="Look after the ledger database.")
 app.add_typer(ledger_app, name="ledger")
 
