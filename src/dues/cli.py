@@ -18,6 +18,7 @@ from dues.summary import yuan
 if TYPE_CHECKING:
     from dues.report.labels import Lang
     from dues.run import RunRequest, RunSummary
+    from dues.validate import ValidateResult
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -104,10 +105,20 @@ def validate(
         Optional[str],  # noqa: UP045 - typer needs Optional on 3.11
         typer.Option(help="registry | collections | allocations (default: from the headers)."),
     ] = None,
+    show: Annotated[
+        int, typer.Option(min=0, help="How many quarantined rows to list (all are in the files).")
+    ] = 20,
+    lang: Annotated[str, typer.Option(help="Language of the reasons listed: zh or en.")] = "zh",
 ) -> None:
-    """Read and validate files on their own and account for every row and fen."""
+    """Read and validate files on their own and account for every row and fen.
+
+    Writes accepted.parquet, quarantine.parquet and quarantine.xlsx (the quarantined
+    rows with their reasons in words and their cells under the file's own headers)
+    and lists the first quarantined rows.
+    """
     from dues.validate import validate_files
 
+    chosen_lang = workbook_lang(lang)
     if kind is not None and kind not in ("registry", "collections", "allocations"):
         raise fail(f"--kind must be registry, collections or allocations, not {kind!r}")
     created = check_output_folder(out)
@@ -144,15 +155,44 @@ def validate(
         console.print(table)
         if s.extra_columns:
             console.print(f"  extra columns kept aside: {', '.join(s.extra_columns)}")
+    print_quarantined(result, show, chosen_lang)
     for line in result.errors:
         print_error(line)
     if result.results:
         console.print(
-            f"wrote {shown(out / 'accepted.parquet')} and {shown(out / 'quarantine.parquet')}",
+            f"wrote {shown(out / 'accepted.parquet')}, {shown(out / 'quarantine.parquet')} "
+            f"and {shown(out / 'quarantine.xlsx')}",
             highlight=False,
+            soft_wrap=True,
         )
     if result.errors:
         raise typer.Exit(2)
+
+
+def print_quarantined(result: ValidateResult, show: int, lang: Lang) -> None:
+    """The first `show` quarantined rows: file, row, column, reason in words, raw cells."""
+    from dues.validate import quarantine_listing
+
+    rows = quarantine_listing(result, show, lang)
+    if not rows:
+        return
+    total = result.quarantine.height
+    zh = lang == "zh"
+    title = (
+        f"隔离记录(前 {len(rows)} 行，共 {total} 行)"
+        if zh
+        else (f"quarantined rows (first {len(rows)} of {total})")
+    )
+    table = Table(title=title, show_lines=True)
+    for name in (
+        ("文件", "行", "字段", "原因", "原始数据")
+        if zh
+        else ("file", "row", "column", "reason", "cells as read")
+    ):
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(one_line(v)) for v in row))
+    console.print(table)
 
 
 @app.command()

@@ -8,7 +8,8 @@ exact duplicate, and the money of the file is conserved across those three.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,30 +20,11 @@ from dues import normalize, repeats, uscc
 from dues.conservation import FileStats
 from dues.policy import DEFAULT_MAX_BACK_MONTHS
 from dues.readers import Grid, InputError, read_grid
+from dues.reasons import REASONS
 from dues.schemas import KINDS, ColumnSpec, InputSpec, Kind, alias_map, header_key, input_spec
 from dues.schemas import enum_labels as _enum_labels
 from dues.schemas import item_codes as _item_codes
 from dues.schemas import pandera_schema as _pandera_schema
-
-# Stable reason codes: auditors filter on them, so they never change meaning.
-REASONS = {
-    "missing_value": "a required cell is empty",
-    "bad_uscc": "not an 18-character USCC with a valid GB 32100-2015 check character",
-    "bad_number": "not a number (or not a whole number where one is needed)",
-    "bad_date": "not a date",
-    "bad_rate": "not a rate (0.02, 2% or 2) between 0 and 100%",
-    "bad_enum": "not one of the allowed values (English name or Chinese label)",
-    "item_code_mismatch": "征收品目代码 does not agree with 征收品目",
-    "bad_period": (
-        "period is not whole calendar months, 1 to 12 of them, or starts more than "
-        "max_back_months before the run period (before its paid date, in dues validate)"
-    ),
-    "negative_wage_base": "wage base below zero",
-    "negative_value": "a count or amount that cannot be negative is",
-    "members_exceed_employees": "more members than employees",
-    "missing_union_founded": "union founded date missing for a unit with a union",
-    "conflicting_duplicate": "same key as an earlier line, different content",
-}
 
 _PARSE_REASON = {"money": "bad_number", "int": "bad_number", "date": "bad_date", "rate": "bad_rate"}
 # Whole-row checks are reported against the column a clerk would correct.
@@ -67,6 +49,8 @@ class InputResult:
     quarantine: pl.DataFrame
     duplicates: pl.DataFrame
     stats: FileStats
+    # SPEC column -> its header as the file spells it (what a clerk looks for)
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 # ---- header -------------------------------------------------------------------------
@@ -590,9 +574,11 @@ def _read_input(
         extra_columns=header.extra,
         rows_without_paid_date=_without_paid_date(accepted),
     )
+    titles = grid.cells.row(header.index)
     return InputResult(
         accepted=accepted,
         quarantine=quarantine.drop("_amount"),
         duplicates=dups.select(*targets, "source_file", "source_row"),
         stats=stats,
+        headers={n: str(titles[int(g[1:])]).strip() for g, n in header.columns.items()},
     )
