@@ -614,6 +614,34 @@ def test_a_ledger_of_revision_0001_keeps_its_lines_and_takes_lines_without_a_pai
     ]
 
 
+def test_a_registry_snapshot_keeps_the_registrys_extra_columns(store: Store) -> None:
+    commit(store, "2026-10", "run-1")
+    snapshot = store.load_registry_of_run("run-1")
+    assert snapshot["extras"].to_list() == ['{"联系人": "张三", "联系电话": null}']
+
+
+def test_a_ledger_of_revision_0006_keeps_its_snapshots_without_extra_columns(
+    store_url: str,
+) -> None:
+    config = Config()
+    config.set_main_option("script_location", "dues:migrations")
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:  # a ledger made before the extras were kept
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0006")
+        conn.execute(
+            sa.text(
+                "INSERT INTO registry_snapshots VALUES ('run-0', :uscc, '甲', 'enterprise', NULL,"
+                " 30, NULL, '东镇工会', 'none', NULL, 'monthly', NULL, 'r.xlsx', 2)"
+            ),
+            {"uscc": USCC},
+        )
+    engine.dispose()
+    with open_store(store_url) as store:
+        snapshot = store.load_registry_of_run("run-0")
+    assert snapshot.select("uscc", "extras").rows() == [(USCC, None)]
+
+
 # --- bulk I/O (dues.store.bulk): every value through the fast paths, chunk after chunk ---
 
 AWKWARD_TEXT = [
