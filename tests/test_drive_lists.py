@@ -170,6 +170,23 @@ def test_dues_drive_refuses_a_period_the_ledger_has_not_run(
     )
     assert result.exit_code == 2
     assert "no completed run of 2026-12" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_dues_drive_in_english_labels_the_list_in_english(
+    ledger: tuple[Path, str, Path], tmp_path: Path
+) -> None:
+    args = ["drive", "--period", "2026-07", "--out", str(tmp_path), "--db", ledger[1]]
+    result = CliRunner().invoke(app, [*args, "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    ws = openpyxl.load_workbook(sorted(tmp_path.glob("*.xlsx"))[0]).active
+    assert ws["A1"].value.startswith("Founding drive: ")
+    header = [c.value for c in ws[3]]
+    assert header[:4] == ["No.", "Tier (employees)", "Action", "Unit name"]
+    assert {r[2] for r in ws.iter_rows(min_row=4, values_only=True)} <= {
+        "found a union",
+        "found its own union",
+    }
 
 
 # text | file name

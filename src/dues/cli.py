@@ -540,13 +540,16 @@ def drive(
     except RunError as exc:
         raise fail(str(exc)) from exc
     chosen_lang = workbook_lang(lang)
-    check_output_folder(out)
+    created = check_output_folder(out)
     try:
         lists = write_drive_lists(period, out, db or Settings().database_url, chosen_lang)
     except (DriveError, StoreError) as exc:
         raise fail(str(exc)) from exc
     except OSError as exc:
         raise fail(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
+    finally:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a refusal (or a period with no unit to visit) leaves no folder
     if lists.note:
         console.print(lists.note, highlight=False, soft_wrap=True)
     if not lists.paths:
