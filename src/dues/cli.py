@@ -154,7 +154,8 @@ def validate(
             table.add_row(f"totals row {s.totals_row}", verdict, yuan(s.totals_fen))
         console.print(table)
         if s.extra_columns:
-            console.print(f"  extra columns kept aside: {', '.join(s.extra_columns)}")
+            fate = "carried to the founding drive" if s.kind == "registry" else "kept aside"
+            console.print(f"  extra columns {fate}: {', '.join(s.extra_columns)}")
     print_quarantined(result, show, chosen_lang)
     for line in result.errors:
         print_error(line)
