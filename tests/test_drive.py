@@ -69,6 +69,8 @@ def test_founding_drive_row_carries_prep_paid_in_the_last_12_months_and_arrears(
     assert row == {
         "uscc": "U1", "name": "单位U1", "jurisdiction": "东镇工会", "employees": 12,
         "union_kind": "none", "tier": 2, "prep_paid_12m_fen": 500, "arrears_fen": 900,
+        "tier_label": "二类(职工10-24人)", "action": "found_union",
+        "ownership": "non_public", "members": 20,
     }  # fmt: skip
 
 

@@ -663,3 +663,39 @@ def test_a_nul_in_a_text_cell_is_stored_alike_on_every_backend(
         .to_series()
         .any()
     )
+
+
+REGISTRY_WITH_EXTRAS = """统一社会信用代码,单位名称,单位类型,职工人数,管理工会,建会形式,\
+联系人,联系电话,备注,备注,单位名称
+91110000600037341L,甲公司,企业,30,东镇工会,未建会, 张三 ,13800138000.0,,二楼,甲厂
+911100007109310534,乙公司,企业,8,东镇工会,未建会,,,,,
+,,,,,,李四,123,,,
+"""  # row 4 holds only extra cells: no unit
+
+
+def test_the_registrys_extra_columns_are_kept_as_one_json_object_by_header(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_text(REGISTRY_WITH_EXTRAS, encoding="utf-8")
+    result = read_input(path, "registry")
+    assert result.stats.rows_read == 2 and result.stats.rows_accepted == 2
+    extras = [json.loads(text) for text in result.accepted["extras"]]
+    # trimmed, Excel's .0 dropped, empty -> null, a repeated header numbered, a second
+    # 单位名称 kept as an extra, not as the name
+    assert extras == [
+        {"联系人": "张三", "联系电话": "13800138000", "备注": None, "备注(2)": "二楼",
+         "单位名称": "甲厂"},
+        {"联系人": None, "联系电话": None, "备注": None, "备注(2)": None, "单位名称": None},
+    ]  # fmt: skip
+    assert result.accepted["name"].to_list() == ["甲公司", "乙公司"]
+
+
+def test_a_registry_without_extra_columns_has_none(tmp_path: Path) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_text(
+        "统一社会信用代码,单位名称,单位类型,职工人数,管理工会,建会形式\n"
+        "91110000600037341L,甲公司,企业,30,东镇工会,未建会\n",
+        encoding="utf-8",
+    )
+    assert read_input(path, "registry").accepted["extras"].to_list() == [None]

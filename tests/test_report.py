@@ -91,6 +91,11 @@ def _tables(recon_rows: int = 3) -> dict[str, pl.DataFrame]:
             "tier": [1, 3, 1],
             "prep_paid_12m_fen": [10_000, 0, 25_050],
             "arrears_fen": [0, 5, 0],
+            "tier_label": ["一类(职工≥25人)", "三类(职工<10人)", "一类(职工≥25人)"],
+            "action": ["found_union", "found_union", "found_own_union"],
+            "ownership": ["non_public", None, "public"],
+            "members": [None, 0, 12],
+            "联系电话": ["0571-1234567", None, "13800138000"],
         }
     )
     prep = pl.DataFrame(
@@ -650,3 +655,16 @@ def test_amounts_beyond_excels_15_digits_are_written_exactly_as_text_with_a_note
     # An ordinary report carries no such note.
     plain = load_workbook(_write(tmp_path, "plain.xlsx"))["概览"]
     assert not any("15 位有效数字" in str(c.value) for c in plain["A"])
+
+
+def test_founding_drive_shows_the_organizers_columns_in_chinese(tmp_path: Path) -> None:
+    ws = load_workbook(_write(tmp_path))["建会推动"]
+    header = [c.value for c in ws[1]]
+    assert header[-5:] == ["档次说明", "需办事项", "所有制", "会员人数", "联系电话"]
+    rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    assert [(r["需办事项"], r["所有制"], r["联系电话"]) for r in rows] == [
+        ("需单独建会", "公有", "13800138000"),  # 乙公司: joint, tier 1
+        ("需建会", None, None),  # 甲公司
+        ("需建会", "非公有", "0571-1234567"),  # 丙公司
+    ]
+    assert rows[0]["档次说明"] == "一类(职工≥25人)"

@@ -60,7 +60,7 @@ ALLOCATIONS = pl.Schema(
     }
 )
 USCC = "91330102MA2H0X1234"
-HEAD_REVISION = "0006"  # the newest file in dues/migrations/versions
+HEAD_REVISION = "0009"  # the newest file in dues/migrations/versions
 
 
 def receipt(receipt_no: str, line_no: int = 1, **changes: Any) -> dict[str, Any]:
@@ -214,7 +214,8 @@ def commit(
     """A run of ``period`` with a one-unit registry, one quarantined row and one input file."""
     registry = pl.DataFrame(
         [(USCC, "杭州某某有限公司", "enterprise", None, 30, None, "城关镇总工会", "own",
-          date(2020, 5, 1), "monthly", 10_000_000, "registry.xlsx", 2)],
+          date(2020, 5, 1), "monthly", 10_000_000, "registry.xlsx", 2,
+          '{"联系人": "张三", "联系电话": null}')],
         schema=frame_schema(registry_snapshots),
         orient="row",
     )  # fmt: skip
@@ -574,7 +575,9 @@ def test_each_result_table_keeps_its_output_contract_in_order() -> None:
     for name, table in RESULT_TABLES.items():
         kept = list(frame_schema(table))
         # Unmatched receipts keep the SPEC's columns; the period and line live in `receipts`.
-        contract = [c for c in COLUMNS[name] if c in kept] if name == "unmatched" else COLUMNS[name]
+        # The founding drive keeps the SPEC's too: the rest is the registry snapshot's.
+        spec_only = name in ("unmatched", "founding_drive")
+        contract = [c for c in COLUMNS[name] if c in kept] if spec_only else COLUMNS[name]
         assert kept == list(contract), name
 
 
@@ -609,6 +612,34 @@ def test_a_ledger_of_revision_0001_keeps_its_lines_and_takes_lines_without_a_pai
         ("R0", date(2026, 8, 10)),
         ("R1", None),
     ]
+
+
+def test_a_registry_snapshot_keeps_the_registrys_extra_columns(store: Store) -> None:
+    commit(store, "2026-10", "run-1")
+    snapshot = store.load_registry_of_run("run-1")
+    assert snapshot["extras"].to_list() == ['{"联系人": "张三", "联系电话": null}']
+
+
+def test_a_ledger_of_revision_0006_keeps_its_snapshots_without_extra_columns(
+    store_url: str,
+) -> None:
+    config = Config()
+    config.set_main_option("script_location", "dues:migrations")
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:  # a ledger made before the extras were kept
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0006")
+        conn.execute(
+            sa.text(
+                "INSERT INTO registry_snapshots VALUES ('run-0', :uscc, '甲', 'enterprise', NULL,"
+                " 30, NULL, '东镇工会', 'none', NULL, 'monthly', NULL, 'r.xlsx', 2)"
+            ),
+            {"uscc": USCC},
+        )
+    engine.dispose()
+    with open_store(store_url) as store:
+        snapshot = store.load_registry_of_run("run-0")
+    assert snapshot.select("uscc", "extras").rows() == [(USCC, None)]
 
 
 # --- bulk I/O (dues.store.bulk): every value through the fast paths, chunk after chunk ---

@@ -153,3 +153,97 @@ def test_a_year_10000_or_0026_is_a_bad_date_not_a_crash(tmp_path: Path) -> None:
         (r, "paid_date", "bad_date") for r in (2, 3, 4, 5)
     ]
     assert result.results[0].accepted["receipt_no"].to_list() == ["R4"]
+
+
+# ---- issue 11, item 5: the quarantine listed and written for the clerk ------------------
+
+TWO_SPELLINGS = {
+    "q1.csv": f"""{COLLECTIONS_HEADER}
+R1,1,91110000600037341X,丙公司,工会经费,399001010,2026-07-01,2026-07-31,1000.00,1%,10.00,2026-08-12
+R2,1,91110000600037341L,甲公司,工会经费,399001010,2026-07-01,2026-07-31,1000.00,1%,=1+1,2026-08-12
+R3,1,91110000600037341L,甲公司,工会经费,399001020,2026-07-01,2026-07-31,1000.00,1%,10.00,2026-08-12
+""",
+    "q2.csv": """税票号码,统一社会信用代码,纳税人名称,征收品目,税款所属期起,\
+税款所属期止,计税依据,税率,实缴金额
+S1,91110000600037341L,甲公司,工会经费,2026-07-01,2026-08-15,1000.00,1%,10.00
+""",
+}  # q1: a bad USCC, an amount that is a formula, a code against its item; q2: a half month
+
+
+def quarantine_files(tmp_path: Path) -> list[Path]:
+    for name, text in TWO_SPELLINGS.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return [tmp_path / name for name in TWO_SPELLINGS]
+
+
+def test_quarantine_xlsx_shows_reasons_in_words_and_the_cells_under_the_files_headers(
+    tmp_path: Path,
+) -> None:
+    from openpyxl import load_workbook
+
+    from dues.reasons import REASONS
+
+    validate_files(quarantine_files(tmp_path), tmp_path / "out")
+    ws = load_workbook(tmp_path / "out" / "quarantine.xlsx")["隔离记录"]
+    rows = list(ws.iter_rows(values_only=True))
+    header = list(rows[0])
+    assert header[:5] == ["来源文件", "行号", "问题字段", "原因代码", "原因"]
+    # One column per input column any file has, headed as the files head it.
+    assert header[5:] == [
+        "电子税票号码 / 税票号码", "登记序号", "社会信用代码(纳税人识别号) / 统一社会信用代码",
+        "纳税人名称", "征收品目", "征收品目代码", "税款所属期起", "税款所属期止", "计税依据",
+        "税率", "实缴金额", "入库日期",
+    ]  # fmt: skip
+    got = [dict(zip(header, r, strict=True)) for r in rows[1:]]
+    # file | row | column as the file heads it | reason
+    assert [(r["来源文件"], r["行号"], r["问题字段"], r["原因代码"]) for r in got] == [
+        ("q1.csv", 2, "社会信用代码(纳税人识别号)", "bad_uscc"),
+        ("q1.csv", 3, "实缴金额", "bad_number"),
+        ("q1.csv", 4, "征收品目代码", "item_code_mismatch"),
+        ("q2.csv", 2, "税款所属期起", "bad_period"),
+    ]
+    assert [r["原因"] for r in got] == [REASONS[r["原因代码"]].zh for r in got]
+    assert (
+        got[1]["实缴金额"] == "=1+1" and ws.cell(3, header.index("实缴金额") + 1).data_type == "s"
+    )
+    assert got[3]["电子税票号码 / 税票号码"] == "S1" and got[3]["登记序号"] is None
+    assert got[3]["税款所属期止"] == "2026-08-15"
+
+
+def test_every_reason_code_is_described_in_chinese_and_english() -> None:
+    from dues.ingest import _PARSE_REASON
+    from dues.reasons import REASONS, reason_text
+    from dues.schemas import pandera_schema
+
+    assert set(_PARSE_REASON.values()) <= set(REASONS)
+    for code, reason in REASONS.items():
+        assert reason.zh and reason.en and reason.zh != reason.en, code
+        assert reason_text(code, "en") == reason.en
+    assert reason_text("not_a_code") == "not_a_code"
+    for kind in ("registry", "collections", "allocations"):
+        schema = pandera_schema(kind)
+        checks = [*schema.checks, *(c for col in schema.columns.values() for c in col.checks)]
+        assert {c.name for c in checks} <= set(REASONS), kind
+
+
+def test_dues_validate_lists_the_first_quarantined_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from dues.cli import app, console
+
+    # The console's width is fixed when dues.cli is first imported (COLUMNS comes late).
+    monkeypatch.setattr(console, "width", 400)
+    paths = [str(p) for p in quarantine_files(tmp_path)]
+    args = ["validate", *paths, "--out", str(tmp_path / "out"), "--show", "2"]
+    result = CliRunner().invoke(app, args, terminal_width=400)
+    assert result.exit_code == 0, result.output
+    assert "隔离记录(前 2 行，共 4 行)" in result.output
+    assert "bad_uscc: 统一社会信用代码不是18位或校验位不符" in result.output
+    assert "社会信用代码(纳税人识别号)=91110000600037341X" in result.output
+    assert "实缴金额=10.00" in result.output  # the raw cells, as read
+    assert "item_code_mismatch: " not in result.output  # the third row is not listed
+    assert "quarantine.xlsx" in result.output
+    english = CliRunner().invoke(app, [*args, "--lang", "en"], terminal_width=400)
+    assert "bad_uscc: not an 18-character USCC" in english.output

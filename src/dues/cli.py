@@ -18,6 +18,7 @@ from dues.summary import yuan
 if TYPE_CHECKING:
     from dues.report.labels import Lang
     from dues.run import RunRequest, RunSummary
+    from dues.validate import ValidateResult
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -104,10 +105,20 @@ def validate(
         Optional[str],  # noqa: UP045 - typer needs Optional on 3.11
         typer.Option(help="registry | collections | allocations (default: from the headers)."),
     ] = None,
+    show: Annotated[
+        int, typer.Option(min=0, help="How many quarantined rows to list (all are in the files).")
+    ] = 20,
+    lang: Annotated[str, typer.Option(help="Language of the reasons listed: zh or en.")] = "zh",
 ) -> None:
-    """Read and validate files on their own and account for every row and fen."""
+    """Read and validate files on their own and account for every row and fen.
+
+    Writes accepted.parquet, quarantine.parquet and quarantine.xlsx (the quarantined
+    rows with their reasons in words and their cells under the file's own headers)
+    and lists the first quarantined rows.
+    """
     from dues.validate import validate_files
 
+    chosen_lang = workbook_lang(lang)
     if kind is not None and kind not in ("registry", "collections", "allocations"):
         raise fail(f"--kind must be registry, collections or allocations, not {kind!r}")
     created = check_output_folder(out)
@@ -143,16 +154,46 @@ def validate(
             table.add_row(f"totals row {s.totals_row}", verdict, yuan(s.totals_fen))
         console.print(table)
         if s.extra_columns:
-            console.print(f"  extra columns kept aside: {', '.join(s.extra_columns)}")
+            fate = "carried to the founding drive" if s.kind == "registry" else "kept aside"
+            console.print(f"  extra columns {fate}: {', '.join(s.extra_columns)}")
+    print_quarantined(result, show, chosen_lang)
     for line in result.errors:
         print_error(line)
     if result.results:
         console.print(
-            f"wrote {shown(out / 'accepted.parquet')} and {shown(out / 'quarantine.parquet')}",
+            f"wrote {shown(out / 'accepted.parquet')}, {shown(out / 'quarantine.parquet')} "
+            f"and {shown(out / 'quarantine.xlsx')}",
             highlight=False,
+            soft_wrap=True,
         )
     if result.errors:
         raise typer.Exit(2)
+
+
+def print_quarantined(result: ValidateResult, show: int, lang: Lang) -> None:
+    """The first `show` quarantined rows: file, row, column, reason in words, raw cells."""
+    from dues.validate import quarantine_listing
+
+    rows = quarantine_listing(result, show, lang)
+    if not rows:
+        return
+    total = result.quarantine.height
+    zh = lang == "zh"
+    title = (
+        f"隔离记录(前 {len(rows)} 行，共 {total} 行)"
+        if zh
+        else (f"quarantined rows (first {len(rows)} of {total})")
+    )
+    table = Table(title=title, show_lines=True)
+    for name in (
+        ("文件", "行", "字段", "原因", "原始数据")
+        if zh
+        else ("file", "row", "column", "reason", "cells as read")
+    ):
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(*(escape(one_line(v)) for v in row))
+    console.print(table)
 
 
 @app.command()
@@ -480,6 +521,49 @@ def runs(
             f"re-derive with `dues rerun --from {stale[0]}`"
         )
     console.print(table)
+
+
+@app.command()
+def drive(
+    period: Annotated[str, typer.Option(help="The period whose founding drive to list, YYYY-MM.")],
+    out: Annotated[Path, typer.Option(help="Folder for the workbooks, one per jurisdiction.")],
+    db: DbOption = None,
+    lang: LangOption = "zh",
+) -> None:
+    """Founding-drive lists (建会推动) per jurisdiction, from the period's run in the ledger."""
+    from dues.drive_lists import DriveError, write_drive_lists
+    from dues.run import RunError, check_period
+    from dues.settings import Settings
+    from dues.store import StoreError
+
+    try:
+        check_period(period)
+    except RunError as exc:
+        raise fail(str(exc)) from exc
+    chosen_lang = workbook_lang(lang)
+    created = check_output_folder(out)
+    try:
+        lists = write_drive_lists(period, out, db or Settings().database_url, chosen_lang)
+    except (DriveError, StoreError) as exc:
+        raise fail(str(exc)) from exc
+    except OSError as exc:
+        raise fail(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
+    finally:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a refusal (or a period with no unit to visit) leaves no folder
+    if lists.note:
+        console.print(lists.note, highlight=False, soft_wrap=True)
+    if not lists.paths:
+        console.print(f"{period}: no unit to visit (run {lists.run_id})", highlight=False)
+        return
+    console.print(
+        f"{period}: {lists.units} unit(s) to visit in {len(lists.paths)} jurisdiction(s), "
+        f"from run {lists.run_id}:",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for path in lists.paths:
+        console.print(f"  {shown(path)}", highlight=False, soft_wrap=True)
 
 
 ledger_app = typer.Typer(no_args_is_help=True, help="Look after the ledger database.")

@@ -1,6 +1,15 @@
-"""SPEC §4 rules 9 and 10: the founding drive (建会) and preparatory-fund returns."""
+"""SPEC §4 rules 9 and 10: the founding drive (建会) and preparatory-fund returns.
+
+A founding-drive row is the SPEC §5 columns, then what an organizer visiting the unit
+needs (`drive_details`): the tier in words with its employee thresholds, what to do
+there (`found_union`: found a union, 需建会; `found_own_union`: a joint-union unit of
+tier-1 size founds its own, 需单独建会), the registry's ownership and members, and
+the registry's extra columns (联系人, 联系电话, 地址 ...) under their own headers.
+"""
 
 from __future__ import annotations
+
+import json
 
 import polars as pl
 
@@ -18,7 +27,12 @@ FOUNDING_DRIVE_COLUMNS = (
     "prep_paid_12m_fen",
     "arrears_fen",
 )
+# After the SPEC columns; then the registry's extra columns, as many as it has.
+DRIVE_DETAIL_COLUMNS = ("tier_label", "action", "ownership", "members")
 PREP_RETURN_COLUMNS = ("uscc", "name", "union_founded", "returnable_fen")
+# What the organizer goes to do, by the unit's union_kind (rule 9 visits no other).
+ACTIONS = {"none": "found_union", "joint": "found_own_union"}
+EXTRAS = "extras"  # the registry's JSON object of extra cells (dues.ingest)
 
 # The founding drive's column is named for 12 months; it is not the return look-back.
 DRIVE_PREP_MONTHS = 12
@@ -36,6 +50,54 @@ def tier(employees: pl.Expr, policy: Policy) -> pl.Expr:
     )
 
 
+def tier_labels(policy: Policy) -> dict[int, str]:
+    """Each tier in words with its employee thresholds: {1: '一类(职工≥25人)', ...}."""
+    first, second = policy.tier1_min_employees, policy.tier2_min_employees
+    middle = f"{second}人" if second == first - 1 else f"{second}-{first - 1}人"
+    return {1: f"一类(职工≥{first}人)", 2: f"二类(职工{middle})", 3: f"三类(职工<{second}人)"}
+
+
+def drive_details(drive: pl.DataFrame, registry: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    """The SPEC rows of the founding drive with the organizer's columns (module doc).
+
+    `drive` holds FOUNDING_DRIVE_COLUMNS (rule 9's rows, or as the ledger stored them),
+    `registry` the run's registry (or its snapshot), with an `extras` column or without.
+    An extra column named like one of ours is suffixed `(名录)`.
+    """
+    extras = EXTRAS if EXTRAS in registry.columns else None
+    units = registry.select(
+        "uscc",
+        "ownership",
+        "members",
+        (pl.col(extras) if extras else pl.lit(None, pl.String)).alias(EXTRAS),
+    )
+    rows = drive.select(FOUNDING_DRIVE_COLUMNS).join(
+        units, on="uscc", how="left", validate="1:1", maintain_order="left"
+    )
+    labels = tier_labels(policy)
+    rows = rows.with_columns(
+        tier_label=pl.col("tier").replace_strict(labels, default=None, return_dtype=pl.String),
+        action=pl.col("union_kind").replace_strict(ACTIONS, default=None, return_dtype=pl.String),
+    )
+    texts = rows.get_column(EXTRAS).drop_nulls().unique(maintain_order=True).to_list()
+    headers = list(dict.fromkeys(h for text in texts for h in json.loads(text)))
+    ours = (*FOUNDING_DRIVE_COLUMNS, *DRIVE_DETAIL_COLUMNS)
+    fixed = rows.select(*ours)
+    if not headers:
+        return fixed
+    decoded = rows.get_column(EXTRAS).str.json_decode(
+        pl.Struct([pl.Field(h, pl.String) for h in headers])
+    )
+    cells = decoded.struct.unnest()
+    return fixed.hstack(cells.rename({h: f"{h}(名录)" for h in headers if h in ours}))
+
+
+def extra_columns(columns: list[str]) -> list[str]:
+    """The registry's extra columns among a founding-drive frame's `columns`."""
+    ours = {*FOUNDING_DRIVE_COLUMNS, *DRIVE_DETAIL_COLUMNS}
+    return [c for c in columns if c not in ours]
+
+
 def founding_drive(
     registry: pl.DataFrame,
     reconciliation: pl.DataFrame,
@@ -48,7 +110,8 @@ def founding_drive(
     Judged on the registry as it stands (union_kind, not the month's status): units
     with no union, and joint-union units of tier-1 size, which should found their
     own. prep_paid_12m_fen sums paid_prep_fen over the 12 months ending with the
-    run period; arrears_fen is the unit's arrears (0 when it has none).
+    run period; arrears_fen is the unit's arrears (0 when it has none). The SPEC
+    columns are followed by the organizer's (`drive_details`).
     """
     # `YYYY-MM` text sorts as the months do: compare it rather than parse a million rows.
     window = pl.col("period").is_between(
@@ -62,7 +125,7 @@ def founding_drive(
     to_visit = (pl.col("union_kind") == "none") | (
         (pl.col("union_kind") == "joint") & (pl.col("employees") >= policy.tier1_min_employees)
     )
-    return (
+    rows = (
         registry.filter((channel(pl.col("unit_type")) == "tax") & to_visit)
         .with_columns(tier=tier(pl.col("employees"), policy))
         .join(prep, on="uscc", how="left", validate="1:1")
@@ -71,6 +134,7 @@ def founding_drive(
         .sort("uscc")
         .select(FOUNDING_DRIVE_COLUMNS)
     )
+    return drive_details(rows, registry, policy)
 
 
 def prep_returns(

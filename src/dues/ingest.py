@@ -8,7 +8,8 @@ exact duplicate, and the money of the file is conserved across those three.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,30 +20,11 @@ from dues import normalize, repeats, uscc
 from dues.conservation import FileStats
 from dues.policy import DEFAULT_MAX_BACK_MONTHS
 from dues.readers import Grid, InputError, read_grid
+from dues.reasons import REASONS
 from dues.schemas import KINDS, ColumnSpec, InputSpec, Kind, alias_map, header_key, input_spec
 from dues.schemas import enum_labels as _enum_labels
 from dues.schemas import item_codes as _item_codes
 from dues.schemas import pandera_schema as _pandera_schema
-
-# Stable reason codes: auditors filter on them, so they never change meaning.
-REASONS = {
-    "missing_value": "a required cell is empty",
-    "bad_uscc": "not an 18-character USCC with a valid GB 32100-2015 check character",
-    "bad_number": "not a number (or not a whole number where one is needed)",
-    "bad_date": "not a date",
-    "bad_rate": "not a rate (0.02, 2% or 2) between 0 and 100%",
-    "bad_enum": "not one of the allowed values (English name or Chinese label)",
-    "item_code_mismatch": "征收品目代码 does not agree with 征收品目",
-    "bad_period": (
-        "period is not whole calendar months, 1 to 12 of them, or starts more than "
-        "max_back_months before the run period (before its paid date, in dues validate)"
-    ),
-    "negative_wage_base": "wage base below zero",
-    "negative_value": "a count or amount that cannot be negative is",
-    "members_exceed_employees": "more members than employees",
-    "missing_union_founded": "union founded date missing for a unit with a union",
-    "conflicting_duplicate": "same key as an earlier line, different content",
-}
 
 _PARSE_REASON = {"money": "bad_number", "int": "bad_number", "date": "bad_date", "rate": "bad_rate"}
 # Whole-row checks are reported against the column a clerk would correct.
@@ -53,6 +35,8 @@ _FRAME_CHECK_COLUMN = {
     "missing_union_founded": "union_founded",
 }
 _TOTALS = ("合计", "总计")
+# The registry's extra columns, carried as one JSON object (schemas/README.md).
+EXTRAS = "extras"
 _CODE_COLUMNS = frozenset({"receipt_no", "voucher_no", "item_code"})
 # A column whose first rows are mostly distinct is parsed row by row (see _parse_cells).
 _SAMPLE_ROWS, _DISTINCT_RATIO = 10_000, 0.5
@@ -65,6 +49,8 @@ class InputResult:
     quarantine: pl.DataFrame
     duplicates: pl.DataFrame
     stats: FileStats
+    # SPEC column -> its header as the file spells it (what a clerk looks for)
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 # ---- header -------------------------------------------------------------------------
@@ -76,12 +62,14 @@ class _Header:
     index: int  # row position in the grid
     columns: dict[str, str]  # grid column -> SPEC column
     extra: tuple[str, ...]
+    extra_columns: dict[str, str]  # grid column -> its header, made unique (extras)
 
 
-def _match_header(cells: tuple[Any, ...], kind: Kind) -> tuple[dict[int, str], list[str]]:
+def _match_header(cells: tuple[Any, ...], kind: Kind) -> tuple[dict[int, str], dict[int, str]]:
+    """SPEC columns by grid position, and the other headed columns (the extras) by theirs."""
     aliases = alias_map(kind)
     mapped: dict[int, str] = {}
-    extra: list[str] = []
+    extra: dict[int, str] = {}
     for i, cell in enumerate(cells):
         if cell is None or not str(cell).strip():
             continue
@@ -89,8 +77,18 @@ def _match_header(cells: tuple[Any, ...], kind: Kind) -> tuple[dict[int, str], l
         if name is not None and name not in mapped.values():
             mapped[i] = name
         else:
-            extra.append(str(cell).strip())
+            extra[i] = str(cell).strip()
     return mapped, extra
+
+
+def _unique_headers(headers: dict[int, str]) -> dict[str, str]:
+    """Grid column -> header, a repeated header numbered (备注, 备注(2)) so each names one."""
+    seen: Counter[str] = Counter()
+    out: dict[str, str] = {}
+    for i, header in headers.items():
+        seen[header] += 1
+        out[f"c{i}"] = header if seen[header] == 1 else f"{header}({seen[header]})"
+    return out
 
 
 # How a clerk calls each kind of file (the bureaus' own names beside ours).
@@ -133,7 +131,8 @@ def find_header(grid: Grid, kind: Kind | None) -> _Header:
                 if c.required and c.name not in named and c.implied_by not in named
             ]
             if not missing:
-                return _Header(k, index, {f"c{i}": n for i, n in mapped.items()}, tuple(extra))
+                columns = {f"c{i}": n for i, n in mapped.items()}
+                return _Header(k, index, columns, tuple(extra.values()), _unique_headers(extra))
             if best is None or len(mapped) > best[0]:
                 best = (len(mapped), k, index, missing)
     if best is None or best[0] == 0:
@@ -291,6 +290,19 @@ def _pandera_failures(frame: pl.DataFrame, spec: InputSpec) -> pl.DataFrame:
         .unique("pos", keep="first", maintain_order=True)
         .select("pos", "column", "reason")
     )
+
+
+def _extras_json(header: _Header) -> pl.Expr:
+    """The row's extra cells as a JSON object by header (in file order), values as text
+    (trimmed, empty -> null, Excel's `.0` dropped from whole numbers such as a phone
+    number); null when the file has no extra column."""
+    if not header.extra_columns:
+        return pl.lit(None, dtype=pl.String).alias(EXTRAS)
+    cells = []
+    for grid, name in header.extra_columns.items():
+        text = pl.col(grid).str.strip_chars().str.replace(r"^(\d+)\.0+$", "${1}")
+        cells.append(pl.when(text.str.len_chars() > 0).then(text).alias(name))
+    return pl.struct(cells).struct.json_encode().alias(EXTRAS)
 
 
 def _raw_json(spec: InputSpec) -> pl.Expr:
@@ -460,12 +472,16 @@ def _read_input(
     )
     totals = _totals(body, header, spec)
     sources = [_source(header, c) for c in spec.columns]
+    # The registry's other columns (联系人, 联系电话, 地址 ...) go with the unit to the
+    # founding drive (SPEC §5), as one JSON object beside the contract columns.
+    carried = [EXTRAS] if header.kind == "registry" else []
     raw = body.select(
         *[(pl.col(g) if g else pl.lit(None, pl.String)).alias(f"raw_{c.name}") for g, c in sources],
         "source_row",
+        *([_extras_json(header)] if carried else []),
     )
-    # Rows with no cell at all are spacing, not data.
-    data = pl.any_horizontal(pl.all().exclude("source_row").is_not_null())
+    # Rows with no cell at all are spacing, not data (nor one with only extra cells).
+    data = pl.any_horizontal(pl.all().exclude("source_row", EXTRAS).is_not_null())
     if not totals.source_rows.is_empty():
         data = data & ~pl.col("source_row").is_in(totals.source_rows.implode())
     raw = raw.filter(data)
@@ -503,11 +519,10 @@ def _read_input(
     if judge_repeats:
         judged = repeats.split_repeats(good, record)
         kept, dups, conflicts = judged.new, judged.duplicates, judged.conflicts
-        carried: list[str] = []
     else:
         kept, dups, conflicts = good, good.clear(), good.clear()
         kept = kept.with_columns(_raw_of_repeated_keys(good, spec, list(record.key)))
-        carried = ["raw"]
+        carried.append("raw")
 
     quarantine = pl.concat(
         [
@@ -559,9 +574,11 @@ def _read_input(
         extra_columns=header.extra,
         rows_without_paid_date=_without_paid_date(accepted),
     )
+    titles = grid.cells.row(header.index)
     return InputResult(
         accepted=accepted,
         quarantine=quarantine.drop("_amount"),
         duplicates=dups.select(*targets, "source_file", "source_row"),
         stats=stats,
+        headers={n: str(titles[int(g[1:])]).strip() for g, n in header.columns.items()},
     )

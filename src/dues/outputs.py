@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from dues.arrears import ARREARS_COLUMNS
-from dues.drive import FOUNDING_DRIVE_COLUMNS, PREP_RETURN_COLUMNS
+from dues.drive import DRIVE_DETAIL_COLUMNS, FOUNDING_DRIVE_COLUMNS, PREP_RETURN_COLUMNS
 from dues.indicators import INDICATOR_COLUMNS
 from dues.reconcile import UNMATCHED_COLUMNS
 from dues.unit_months import RECONCILIATION_COLUMNS
@@ -32,7 +32,8 @@ QUARANTINE_COLUMNS = tuple(QUARANTINE_SCHEMA)
 COLUMNS: dict[str, tuple[str, ...]] = {
     "reconciliation": RECONCILIATION_COLUMNS,
     "arrears": ARREARS_COLUMNS,  # then one aging_<bucket>_fen per bucket of the policy
-    "founding_drive": FOUNDING_DRIVE_COLUMNS,
+    # then the registry's extra columns, under their headers (dues.drive.extra_columns)
+    "founding_drive": (*FOUNDING_DRIVE_COLUMNS, *DRIVE_DETAIL_COLUMNS),
     "prep_returns": PREP_RETURN_COLUMNS,
     "unmatched": UNMATCHED_COLUMNS,
     "quarantine": QUARANTINE_COLUMNS,

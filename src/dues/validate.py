@@ -1,8 +1,16 @@
-"""`dues validate`: ingest files on their own, write what was accepted and quarantined."""
+"""`dues validate`: ingest files on their own, write what was accepted and quarantined.
+
+Beside quarantine.parquet goes quarantine.xlsx, for the clerk who corrects the rows:
+one row per quarantined row with its file, row, the column as the file heads it, the
+reason code and the reason in words (dues.reasons), then the row's cells as read,
+under the file's own headers (`quarantine_sheet`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
@@ -12,13 +20,32 @@ from dues.ingest import InputResult, read_input
 from dues.outputs import empty_quarantine
 from dues.policy import load_policy
 from dues.readers import InputError
-from dues.schemas import Kind
+from dues.reasons import reason_text
+from dues.report.labels import Lang
+from dues.report.quarantine_book import write_quarantine_workbook
+from dues.schemas import Kind, input_spec
+
+QUARANTINE_XLSX = "quarantine.xlsx"
+# The sheet's first columns (the row's own cells follow, under the file's headers).
+SHEET_HEADERS = {
+    "source_file": "来源文件",
+    "source_row": "行号",
+    "column": "问题字段",
+    "reason": "原因代码",
+    "reason_text": "原因",
+}
+WHOLE_ROW = "整行"  # the column of a reason about the whole row ("*")
 
 
 @dataclass(frozen=True)
 class ValidateResult:
     results: list[InputResult]
     errors: list[str]  # one line per file that could not be used
+    quarantine: pl.DataFrame = field(default_factory=empty_quarantine)
+
+    def headers(self) -> dict[str, dict[str, str]]:
+        """File -> (SPEC column -> its header in that file)."""
+        return {r.stats.file: dict(r.headers) for r in self.results}
 
 
 def validate_files(
@@ -54,7 +81,54 @@ def validate_files(
         quarantine = pl.concat([empty_quarantine(), *(r.quarantine for r in results)])
         write_parquet(accepted, out / "accepted.parquet")
         write_parquet(quarantine, out / "quarantine.parquet")
+        sheet = quarantine_sheet(quarantine, {r.stats.file: r.headers for r in results}, kinds[0])
+        write_quarantine_workbook(out / QUARANTINE_XLSX, sheet)
+        return ValidateResult(results, errors, quarantine)
     return ValidateResult(results, errors)
+
+
+def quarantine_sheet(
+    quarantine: pl.DataFrame, headers: Mapping[str, Mapping[str, str]], kind: Kind
+) -> pl.DataFrame:
+    """The quarantine as the clerk's sheet: SHEET_HEADERS, then one text column per input
+    column any file has, headed as the files head it (two spellings joined by ` / `),
+    holding the row's cells as read. `headers` is file -> SPEC column -> header."""
+    columns = [c.name for c in input_spec(kind).columns]
+    titles: dict[str, str] = {}
+    for name in columns:
+        spelt = dict.fromkeys(h[name] for h in headers.values() if name in h)
+        if spelt:
+            title = " / ".join(spelt)
+            # A file's header that reads like one of the sheet's own is marked as the file's.
+            titles[name] = f"{title}(原表)" if title in SHEET_HEADERS.values() else title
+    # Which header names the problem column, in the row's own file.
+    by_file = pl.DataFrame(
+        [(f, n, h) for f, named in headers.items() for n, h in named.items()],
+        schema={"source_file": pl.String, "column": pl.String, "header": pl.String},
+        orient="row",
+    )
+    cells = quarantine.get_column("raw").str.json_decode(
+        pl.Struct([pl.Field(n, pl.String) for n in columns])
+    )
+    return (
+        quarantine.with_columns(_order=pl.int_range(pl.len()))
+        .join(by_file, on=["source_file", "column"], how="left")
+        .sort("_order")
+        .select(
+            "source_file",
+            "source_row",
+            column=pl.when(pl.col("column") == "*")
+            .then(pl.lit(WHOLE_ROW))
+            .otherwise(pl.coalesce("header", "column")),
+            reason="reason",
+            reason_text=pl.col("reason").replace_strict(
+                {code: reason_text(code) for code in quarantine["reason"].unique()},
+                return_dtype=pl.String,
+            ),
+        )
+        .rename(SHEET_HEADERS)
+        .hstack(cells.struct.unnest().select(list(titles)).rename(titles))
+    )
 
 
 def _policy_max_back_months() -> int:
@@ -63,3 +137,18 @@ def _policy_max_back_months() -> int:
     except (OSError, ValueError) as exc:  # the policy's own message, on one line
         first = str(exc).strip().splitlines()[0]
         raise InputError(f"{first} (dues validate reads max_back_months from it)") from exc
+
+
+def quarantine_listing(result: ValidateResult, limit: int, lang: Lang = "zh") -> list[list[str]]:
+    """The first `limit` quarantined rows as text: file, row, the column as the file heads
+    it, `code: reason in words`, and the row's non-empty cells as `header=value`."""
+    headers = result.headers()
+    rows = []
+    for q in result.quarantine.head(limit).iter_rows(named=True):
+        named = headers.get(q["source_file"], {})
+        column = WHOLE_ROW if q["column"] == "*" else named.get(q["column"], q["column"])
+        raw = json.loads(q["raw"]) if q["raw"] else {}
+        cells = "; ".join(f"{named.get(k, k)}={v}" for k, v in raw.items() if v not in (None, ""))
+        reason = f"{q['reason']}: {reason_text(q['reason'], lang)}"
+        rows.append([q["source_file"], str(q["source_row"]), column, reason, cells])
+    return rows

@@ -69,6 +69,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "union_kind": ("建会形式", "Union kind"),
     "tier": ("推动档次", "Tier"),
     "prep_paid_12m_fen": ("近12个月已缴筹备金(元)", "Prep fund paid, last 12 months (yuan)"),
+    "tier_label": ("档次说明", "Tier (employees)"),
+    "action": ("需办事项", "Action"),
+    "ownership": ("所有制", "Ownership"),
+    "members": ("会员人数", "Members"),
     "union_founded": ("建会日期", "Union founded"),
     "returnable_fen": ("可返还筹备金(元)", "Returnable (yuan)"),
     "source_file": ("来源文件", "Source file"),
@@ -139,6 +143,8 @@ COLUMN_ENUM: dict[str, str] = {
     "status": "status",
     "level": "level",
     "kind": "kind",
+    "ownership": "ownership",
+    "action": "action",
 }
 
 VALUES: dict[str, dict[str, tuple[str, str]]] = {
@@ -169,6 +175,11 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
         "public_institution": ("事业单位", "public institution"),
         "social_org": ("社会组织", "social organisation"),
         "other": ("其他", "other"),
+    },
+    "ownership": {"public": ("公有", "public"), "non_public": ("非公有", "non-public")},
+    "action": {
+        "found_union": ("需建会", "found a union"),
+        "found_own_union": ("需单独建会", "found its own union"),
     },
     "level": {"jurisdiction": ("管理工会", "jurisdiction"), "county": ("全县", "county")},
     "kind": {

@@ -131,6 +131,9 @@ registry_snapshots = sa.Table(
     _int("monthly_payroll_fen", nullable=True),
     _text("source_file"),
     _int("source_row"),
+    # The registry's extra columns (联系人, 联系电话 ...) as a JSON object by header, null
+    # when it had none: `dues drive` and `dues rerun` find them here (migration 0009).
+    _text("extras", nullable=True),
 )
 
 # The receipt key is the primary key: a receipt line is stored once, by the
