@@ -132,7 +132,7 @@ registry_snapshots = sa.Table(
     _text("source_file"),
     _int("source_row"),
     # The registry's extra columns (联系人, 联系电话 ...) as a JSON object by header, null
-    # when it had none: `dues drive` and `dues rerun` find them here (migration 0009).
+    # when it had none: `dues drive` and `dues rerun` find them here (migration 0007).
     _text("extras", nullable=True),
 )
 
