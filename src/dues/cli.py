@@ -482,6 +482,85 @@ def runs(
     console.print(table)
 
 
+@app.command()
+def statement(
+    out: Annotated[
+        Path, typer.Option(help="The workbook (FILE.xlsx); with --format parquet, a folder.")
+    ],
+    unit: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--unit", metavar="USCC", help="The unit's USCC."),
+    ] = None,
+    jurisdiction: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Every unit of this jurisdiction (管理工会) instead of one."),
+    ] = None,
+    period: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="The period whose run it follows (default: the latest completed)."),
+    ] = None,
+    from_period: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--from", help="Show the months from this one on (YYYY-MM)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="xlsx or parquet.")] = "xlsx",
+    db: DbOption = None,
+    config: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Policy of a run stored without its own (before revision 0006)."),
+    ] = None,
+) -> None:
+    """A unit's statement (单位对账单): its months and every line that made them (ledger only)."""
+    from dues.periods import check_period
+    from dues.report.statement import export_statement
+    from dues.settings import Settings
+    from dues.statement import StatementError, load_statement
+    from dues.store import StoreError, open_store
+
+    if (unit is None) == (jurisdiction is None):
+        raise fail("give --unit USCC or --jurisdiction NAME (one of them)")
+    if fmt not in ("xlsx", "parquet"):
+        raise fail(f"--format must be xlsx or parquet, not {fmt!r}")
+    for name, value in (("--period", period), ("--from", from_period)):
+        try:
+            if value is not None:
+                check_period(value)
+        except ValueError as exc:
+            raise fail(f"{name}: {exc}") from exc
+
+    def say(line: str) -> None:
+        console.print(line, highlight=False, soft_wrap=True)
+
+    try:
+        with open_store(db or Settings().database_url) as store:
+            made = load_statement(
+                store,
+                period=period,
+                usccs=None if unit is None else [unit],
+                jurisdiction=jurisdiction,
+                config=config or Settings().config,
+                say=say,
+            )
+        if from_period is not None:
+            made = made.from_period(from_period)
+        written = export_statement(made, out, fmt)
+    except (StatementError, StoreError) as exc:
+        raise fail(str(exc)) from exc
+    except OSError as exc:
+        raise fail(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
+    run = made.run
+    if run.stale:
+        say(
+            f"[bold yellow]stale:[/] the run of {run.period} predates a later run of an earlier "
+            "period; this statement follows the ledger as it is now (`dues runs` says which)"
+        )
+    say(
+        f"statement of {made.units.height} unit(s), {run.period} (months {run.start_period} … "
+        f"{run.period}, as of {run.as_of}, run {run.run_id}): "
+        + ", ".join(shown(p) for p in written)
+    )
+
+
 ledger_app = typer.Typer(no_args_is_help=True, help="Look after the ledger database.")
 app.add_typer(ledger_app, name="ledger")
 
