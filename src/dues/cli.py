@@ -561,6 +561,76 @@ def statement(
     )
 
 
+@app.command()
+def notices(
+    period: Annotated[str, typer.Option(help="The period whose arrears are noticed, YYYY-MM.")],
+    out: Annotated[Path, typer.Option(help="Folder for one PDF per jurisdiction.")],
+    min_arrears_yuan: Annotated[
+        float, typer.Option(min=0, help="Leave out units owing less than this (yuan).")
+    ] = 0.0,
+    jurisdiction: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(help="Only this jurisdiction (管理工会); repeat for more."),
+    ] = None,
+    issued: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="The notices' date (default: the run's as-of); pay-by counts from it."),
+    ] = None,
+    template: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Notice template (default: config/notice.toml)."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Arrears notices (催缴通知书): one A4 page per unit in arrears, a PDF per jurisdiction."""
+    from decimal import Decimal
+
+    from dues.notices import load_template, select_notices
+    from dues.periods import check_period
+    from dues.report.notices import write_notices
+    from dues.settings import Settings
+    from dues.statement import StatementError
+    from dues.store import StoreError, open_store
+
+    try:
+        check_period(period)
+    except ValueError as exc:
+        raise fail(f"--period: {exc}") from exc
+    min_fen = int((Decimal(str(min_arrears_yuan)) * 100).to_integral_value())
+    on = _parse_as_of(issued)
+    try:
+        chosen = load_template(template)
+        with open_store(db or Settings().database_url) as store:
+            batch = select_notices(
+                store,
+                period,
+                min_arrears_fen=min_fen,
+                jurisdictions=jurisdiction,
+                config=Settings().config,
+                say=lambda line: console.print(line, highlight=False, soft_wrap=True),
+            )
+        if batch.count == 0:
+            console.print(
+                f"no unit of {period} owes {yuan(max(min_fen, 1))} yuan or more"
+                + (f" in {', '.join(jurisdiction)}" if jurisdiction else "")
+                + f": no notice written to {shown(out)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            return
+        written = write_notices(out, batch, chosen, on or batch.run.as_of)
+    except (StatementError, StoreError) as exc:
+        raise fail(str(exc)) from exc
+    except OSError as exc:
+        raise fail(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
+    console.print(
+        f"{batch.count} notice(s) of {period} in {len(written)} file(s): "
+        + ", ".join(shown(p) for p in written),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 ledger_app = typer.Typer(no_args_is_help=True, help="Look after the ledger database.")
 app.add_typer(ledger_app, name="ledger")
 
