@@ -394,3 +394,20 @@ def test_statements_agree_with_the_run_on_postgresql(tmp_path: Path, pg_schema_u
             row = arrears.filter(pl.col("uscc") == uscc)
             if not row.is_empty():
                 assert statement.units.select(arrears.columns).equals(row)
+
+
+def test_from_on_the_command_line_shows_the_months_from_it(
+    county: CountyLedger, tmp_path: Path
+) -> None:
+    unit = str(owing_unit(county)["uscc"])
+    out = tmp_path / "pq"
+    result = CliRunner().invoke(
+        app,
+        ["statement", "--unit", unit, "--from", "2026-08", "--format", "parquet",
+         "--out", str(out), "--db", county.db],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    months = pl.read_parquet(out / "months.parquet")
+    assert months["period"].to_list() == ["2026-08", "2026-09", "2026-10"]
+    units = pl.read_parquet(out / "units.parquet")
+    assert months["running_arrears_fen"][-1] == units["arrears_fen"][0] > 0

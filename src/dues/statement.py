@@ -16,6 +16,10 @@ those runs — any unit's, matched or not — is attributed to (`reconcile.start
 
 A stale period (a run of an earlier period committed after it) is derived from the
 ledger as it now is, as `dues rerun` would derive it; `Statement.run.stale` says so.
+One case the ledger cannot show: a period run after a later one, whose files repeated
+lines that later period's run had stored. Its outputs counted them (`LaterRuns.repeats`
+in dues.run.merge), but the ledger keeps them as the later run's lines only, so its
+statement, like `dues rerun` of it, leaves them out.
 
 `unit_statement` is pure (frames in, frames out); `load_statement` reads the ledger.
 """
