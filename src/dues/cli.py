@@ -566,6 +566,155 @@ def drive(
         console.print(f"  {shown(path)}", highlight=False, soft_wrap=True)
 
 
+@app.command()
+def statement(
+    out: Annotated[
+        Path, typer.Option(help="The workbook (FILE.xlsx); with --format parquet, a folder.")
+    ],
+    unit: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--unit", metavar="USCC", help="The unit's USCC."),
+    ] = None,
+    jurisdiction: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Every unit of this jurisdiction (管理工会) instead of one."),
+    ] = None,
+    period: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="The period whose run it follows (default: the latest completed)."),
+    ] = None,
+    from_period: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--from", help="Show the months from this one on (YYYY-MM)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="xlsx or parquet.")] = "xlsx",
+    db: DbOption = None,
+    config: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Policy of a run stored without its own (before revision 0006)."),
+    ] = None,
+) -> None:
+    """A unit's statement (单位对账单): its months and every line that made them (ledger only)."""
+    from dues.periods import check_period
+    from dues.report.statement import export_statement
+    from dues.settings import Settings
+    from dues.statement import StatementError, load_statement
+    from dues.store import StoreError, open_store
+
+    if (unit is None) == (jurisdiction is None):
+        raise fail("give --unit USCC or --jurisdiction NAME (one of them)")
+    if fmt not in ("xlsx", "parquet"):
+        raise fail(f"--format must be xlsx or parquet, not {fmt!r}")
+    for name, value in (("--period", period), ("--from", from_period)):
+        try:
+            if value is not None:
+                check_period(value)
+        except ValueError as exc:
+            raise fail(f"{name}: {exc}") from exc
+
+    def say(line: str) -> None:
+        console.print(line, highlight=False, soft_wrap=True)
+
+    try:
+        with open_store(db or Settings().database_url) as store:
+            made = load_statement(
+                store,
+                period=period,
+                usccs=None if unit is None else [unit],
+                jurisdiction=jurisdiction,
+                config=config or Settings().config,
+                say=say,
+            )
+        if from_period is not None:
+            made = made.from_period(from_period)
+        written = export_statement(made, out, fmt)
+    except (StatementError, StoreError) as exc:
+        raise fail(str(exc)) from exc
+    except OSError as exc:
+        raise fail(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
+    run = made.run
+    if run.stale:
+        say(
+            f"[bold yellow]stale:[/] the run of {run.period} predates a later run of an earlier "
+            "period; this statement follows the ledger as it is now (`dues runs` says which)"
+        )
+    say(
+        f"statement of {made.units.height} unit(s), {run.period} (months {run.start_period} … "
+        f"{run.period}, as of {run.as_of}, run {run.run_id}): "
+        + ", ".join(shown(p) for p in written)
+    )
+
+
+@app.command()
+def notices(
+    period: Annotated[str, typer.Option(help="The period whose arrears are noticed, YYYY-MM.")],
+    out: Annotated[Path, typer.Option(help="Folder for one PDF per jurisdiction.")],
+    min_arrears_yuan: Annotated[
+        float, typer.Option(min=0, help="Leave out units owing less than this (yuan).")
+    ] = 0.0,
+    jurisdiction: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(help="Only this jurisdiction (管理工会); repeat for more."),
+    ] = None,
+    issued: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="The notices' date (default: the run's as-of); pay-by counts from it."),
+    ] = None,
+    template: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="Notice template (default: config/notice.toml)."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Arrears notices (催缴通知书): one A4 page per unit in arrears, a PDF per jurisdiction."""
+    from decimal import Decimal
+
+    from dues.notices import load_template, select_notices
+    from dues.periods import check_period
+    from dues.report.notices import write_notices
+    from dues.settings import Settings
+    from dues.statement import StatementError
+    from dues.store import StoreError, open_store
+
+    try:
+        check_period(period)
+    except ValueError as exc:
+        raise fail(f"--period: {exc}") from exc
+    min_fen = int((Decimal(str(min_arrears_yuan)) * 100).to_integral_value())
+    on = _parse_as_of(issued)
+    try:
+        chosen = load_template(template)
+        with open_store(db or Settings().database_url) as store:
+            batch = select_notices(
+                store,
+                period,
+                min_arrears_fen=min_fen,
+                jurisdictions=jurisdiction,
+                config=Settings().config,
+                say=lambda line: console.print(line, highlight=False, soft_wrap=True),
+            )
+        if batch.count == 0:
+            console.print(
+                f"no unit of {period} owes {yuan(max(min_fen, 1))} yuan or more"
+                + (f" in {', '.join(jurisdiction)}" if jurisdiction else "")
+                + f": no notice written to {shown(out)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            return
+        written = write_notices(out, batch, chosen, on or batch.run.as_of)
+    except (StatementError, StoreError) as exc:
+        raise fail(str(exc)) from exc
+    except OSError as exc:
+        raise fail(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
+    console.print(
+        f"{batch.count} notice(s) of {period} in {len(written)} file(s): "
+        + ", ".join(shown(p) for p in written),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 ledger_app = typer.Typer(no_args_is_help=True, help="Look after the ledger database.")
 app.add_typer(ledger_app, name="ledger")
 

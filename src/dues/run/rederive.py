@@ -115,7 +115,7 @@ def rerun_from(
             .filter(pl.col("status") == "completed", pl.col("period") >= first)
             .sort("period")
         )
-        policies = [_policy_of(store, run, config, say) for run in runs.iter_rows(named=True)]
+        policies = [policy_of_run(store, run, config, say) for run in runs.iter_rows(named=True)]
     if runs.is_empty():
         raise RunError(f"the ledger has no completed run of {first} or a later period")
     summaries = []
@@ -129,7 +129,7 @@ def rerun_from(
     return summaries
 
 
-def _policy_of(
+def policy_of_run(
     store: Store, run: dict[str, object], config: Path | None, say: Callable[[str], None]
 ) -> Policy:
     """The policy `run` applied, as the ledger keeps it; else the policy file's, said so."""

@@ -212,6 +212,18 @@ class Store:
         with self._transaction("cannot load the unit-month sums") as conn:
             return read_frame(conn, table, where)
 
+    def earliest_month(self, *, through_period: str) -> int | None:
+        """The earliest month (index) any line of a run of ``through_period`` or an earlier
+        period is attributed to, any unit's (from the kept unit-month sums): the default
+        start period of that period's run (SPEC §4). None when there is none."""
+        check_period(through_period)
+        table = t.unit_month_sums
+        runs = sa.select(t.runs.c.run_id).where(t.runs.c.period <= through_period)
+        query = sa.select(sa.func.min(table.c.month)).where(table.c.run_id.in_(runs))
+        with self._transaction("cannot find the earliest stored month") as conn:
+            earliest = conn.execute(query).scalar_one_or_none()
+        return None if earliest is None else int(earliest)
+
     def load_lines_of_run(self, kind: LineKind, run_id: str) -> pl.DataFrame:
         """The lines of ``kind`` stored by run ``run_id`` (to rebuild its sums)."""
         table, _ = _LINES[kind]
