@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -255,9 +256,14 @@ def test_the_worker_finds_the_password_in_its_environment_not_in_a_parameter(
     assert with_password(public) == public  # left to PGPASSWORD or ~/.pgpass
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("given_by", ["--db", "DUES_DATABASE_URL"])
 def test_prefect_stores_no_password_for_a_run_of_dues_run(
-    prefect_harness: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, given_by: str
+    prefect_harness: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    given_by: str,
+    pg_schema_url: str,
 ) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.sorting import FlowRunSort
@@ -268,9 +274,13 @@ def test_prefect_stores_no_password_for_a_run_of_dues_run(
 
     monkeypatch.setenv("PREFECT_API_URL", str(PREFECT_API_URL.value()))
     monkeypatch.delenv("DUES_DATABASE_URL", raising=False)
-    db: list[str] = ["--db", SECRET_URL]
+    # A schema of its own on the test server (the run opens the ledger before it fails):
+    # never the shared database, which other checkouts' ledgers may have migrated.
+    public = sa.make_url(pg_schema_url).set(password=None)
+    secret = public.set(password="s3cret-pw").render_as_string(hide_password=False)
+    db: list[str] = ["--db", secret]
     if given_by == "DUES_DATABASE_URL":
-        monkeypatch.setenv("DUES_DATABASE_URL", SECRET_URL)
+        monkeypatch.setenv("DUES_DATABASE_URL", secret)
         db = []
     (tmp_path / "registry.xlsx").write_bytes(PDF)  # the flow fails at once; its run is stored
     (tmp_path / "c.csv").write_text("x\n")
@@ -284,7 +294,7 @@ def test_prefect_stores_no_password_for_a_run_of_dues_run(
         (latest,) = client.read_flow_runs(sort=FlowRunSort.EXPECTED_START_TIME_DESC, limit=1)
     assert latest.parameters["registry"] == str(tmp_path / "registry.xlsx")
     assert "s3cret-pw" not in json.dumps(latest.parameters, default=str)
-    assert latest.parameters["db"] == "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    assert latest.parameters["db"] == public.render_as_string(hide_password=False)
 
 
 def test_the_deployment_file_passes_no_database_url() -> None:
