@@ -15,7 +15,6 @@ from typing import Any
 
 import polars as pl
 
-from dues.distribution import distribution_wide_of_long
 from dues.outputs import NAMES, REPORT, RUN_JSON, output_path
 from dues.report.labels import Lang
 from dues.report.workbook import write_report
@@ -47,7 +46,6 @@ def write_staged_workbook(folder: Path, lang: Lang, info: Mapping[str, Any] | No
     if info is None:
         info = json.loads((folder / RUN_JSON).read_text(encoding="utf-8"))
     frames = {n: pl.read_parquet(output_path(folder, n)) for n in NAMES if n != "reconciliation"}
-    frames["distribution"] = distribution_wide_of_long(frames["distribution"])
     reconciliation = pl.scan_parquet(output_path(folder, "reconciliation"))
     if is_big(reconciliation.select(pl.len()).collect().item()):
         frames["reconciliation_full"] = reconciliation.select(_OVERVIEW_COLUMNS).collect()

@@ -24,6 +24,7 @@ import polars as pl
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
+from dues.distribution import distribution_wide_of_long
 from dues.files import atomic_path
 from dues.report.labels import TABLE_COLUMNS, Lang, text
 from dues.report.overview import write_overview, write_run_info
@@ -170,13 +171,16 @@ def write_report(
 
     `tables` holds the frames of SPEC §5 by name (reconciliation, arrears,
     founding_drive, prep_returns, unmatched, quarantine, indicators; distribution in
-    its wide shape and payouts, optional), money in integer fen; `run_info` is the run
+    its wide shape (or distribution.parquet's long one) and payouts, optional), money in
+    integer fen; `run_info` is the run
     manifest (run.json). A detail table longer than `max_rows_per_sheet` data rows
     continues on further sheets.
     Nothing is written if any table lacks a column or the writing fails.
     """
-    _check(tables, lang, max_rows_per_sheet)
     tables = {**_empty_optional(), **tables}
+    if "level" in tables["distribution"].columns:  # distribution.parquet as it is
+        tables["distribution"] = distribution_wide_of_long(tables["distribution"])
+    _check(tables, lang, max_rows_per_sheet)
     path = Path(path)
     if not path.parent.is_dir():  # fail before streaming a million rows, not after
         raise FileNotFoundError(f"no directory {path.parent} to write {path.name} in")
