@@ -614,6 +614,56 @@ def test_a_ledger_of_revision_0001_keeps_its_lines_and_takes_lines_without_a_pai
     ]
 
 
+def test_a_ledger_of_revision_0006_gets_its_unmatched_lines_as_waiting_for_the_split(
+    store_url: str,
+) -> None:
+    """Migration 0007: a stored dues or preparatory line whose unit was not in the registry
+    of the run storing it waits (rule 13); matched lines and late fees do not."""
+    config = Config()
+    config.set_main_option("script_location", "dues:migrations")
+    engine = sa.create_engine(store_url)
+    line = (
+        "INSERT INTO receipts VALUES (:no, 1, :uscc, '甲', :item, NULL, '2026-07-01',"
+        " '2026-07-31', 100, 100, 1, '2026-08-10', NULL, 'c.csv', 2, 'run-0')"
+    )
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0006")
+        conn.execute(
+            sa.text(
+                "INSERT INTO registry_snapshots (run_id, uscc, name, unit_type, employees, "
+                "jurisdiction, union_kind, filing_frequency, source_file, source_row) VALUES "
+                "('run-0', :uscc, '甲', 'enterprise', 3, '东镇工会', 'none', 'monthly', 'r', 2)"
+            ),
+            {"uscc": USCC},
+        )
+        for no, uscc, item in [
+            ("R0", USCC, "dues"),
+            ("R1", "X9", "dues"),
+            ("R2", "X9", "preparatory"),
+            ("R3", "X9", "late_fee"),
+        ]:
+            conn.execute(sa.text(line), {"no": no, "uscc": uscc, "item": item})
+        conn.execute(
+            sa.text(
+                "INSERT INTO allocations VALUES ('V1', 'X8', '乙', '2026-07-01', '2026-07-31', "
+                "100, 2, '2026-07-20', 'a.csv', 2, 'run-0')"
+            )
+        )
+        command.upgrade(config, "head")
+        waiting = conn.execute(
+            sa.text("SELECT receipt_no, uscc, run_id, distributed_period, waits "
+                    "FROM waiting_receipts ORDER BY receipt_no")
+        ).all()  # fmt: skip
+        allocations = conn.execute(sa.text("SELECT voucher_no, uscc FROM waiting_allocations"))
+        assert [tuple(r) for r in waiting] == [
+            ("R1", "X9", "run-0", None, True),
+            ("R2", "X9", "run-0", None, True),
+        ]
+        assert [tuple(r) for r in allocations] == [("V1", "X8")]
+    engine.dispose()
+
+
 # --- bulk I/O (dues.store.bulk): every value through the fast paths, chunk after chunk ---
 
 AWKWARD_TEXT = [
