@@ -463,3 +463,27 @@ def test_levels_add_up_to_every_line_and_a_refund_reverses_its_payment(
     long = distribution_long(wide)
     assert all(r["holds"] for r in split_conservation(got, long))
     assert distribution_wide_of_long(long).equals(wide)
+
+
+def test_the_worked_example_of_the_readme() -> None:
+    """README, "The split and returns": 甲 founds its union on 2026-08-15 and pays a
+    quarter Jul-Sep of 1,000.01 yuan, and a refund of 50.00 for July."""
+    quarter = receipt("U1", "2026-07", "2026-09", amount=100_001)
+    refund = receipt("U1", "2026-07", amount=-5_000)
+    wide = distribution_wide(
+        lines([quarter, refund]), registry(unit(founded="2026-08-15")), DEFAULTS
+    )
+    assert wide.select("period", "base_recipient", *(f"{lv}_fen" for lv in LEVELS)).rows() == [
+        ("2026-07", "prep_account", 20_000, 6667, 2667, 2333, 1666),
+        ("2026-08", "prep_account", 20_000, 6667, 2667, 2333, 1666),
+        ("2026-09", "U1", 20_001, 6667, 2667, 2333, 1667),
+        ("2026-07", "prep_account", -3000, -1000, -400, -350, -250),
+    ]
+    assert payouts(distribution_long(wide)).select("recipient", "lines", "amount_fen").rows() == [
+        ("U1", 1, 20_001),
+        ("prep_account", 2, 37_000),
+        ("county", 2, 19_001),
+        ("city", 2, 7601),
+        ("province", 2, 6649),
+        ("national", 2, 4749),
+    ]
