@@ -114,7 +114,7 @@ def test_a_run_splits_its_lines_and_writes_the_files_the_sheets_and_run_json(
     assert detail[2][7:] == ["筹备金专户", "筹备金专户", 5.99, 2, 0.8, 0.7, 0.5]
     assert wb["分成明细"]["J2"].number_format == "#,##0.00"
     payouts = [[c.value for c in row] for row in wb["回拨清单"].iter_rows()]
-    assert payouts[0] == ["层级", "受款方", "受款方类型", "笔数", "税票金额(元)"]
+    assert payouts[0] == ["层级", "受款方", "受款方类型", "笔数", "分成金额(元)"]
     assert payouts[2] == ["基层工会", "筹备金专户", "筹备金专户", 1, 5.99]
     assert payouts[3] == ["县级工会", "县级工会", "上级工会", 2, 22]
 

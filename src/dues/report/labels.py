@@ -300,8 +300,14 @@ def _aging_label(column: str) -> tuple[str, str] | None:
     return f"账龄{first}-{last}天(元)", f"Aged {first}-{last} days (yuan)"
 
 
-def column_label(column: str, lang: Lang) -> str:
-    pair = COLUMNS.get(column) or _aging_label(column)
+# Columns of one table whose label is not the column's everywhere.
+TABLE_LABELS: dict[tuple[str, str], tuple[str, str]] = {
+    ("payouts", "amount_fen"): ("分成金额(元)", "Amount (yuan)"),
+}
+
+
+def column_label(column: str, lang: Lang, table: str | None = None) -> str:
+    pair = TABLE_LABELS.get((table or "", column)) or COLUMNS.get(column) or _aging_label(column)
     return pick(pair, lang) if pair else column
 
 

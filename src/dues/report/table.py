@@ -33,7 +33,7 @@ _WIDTH_SAMPLE = 500  # rows looked at for column widths (the head: deterministic
 _ROW_FILL = "*"  # key of a fill that colours every cell of the row
 
 # Which columns stay visible when scrolling right, besides the header row.
-_FROZEN_COLUMNS = {"reconciliation": 3, "arrears": 2, "founding_drive": 2}
+_FROZEN_COLUMNS = {"reconciliation": 3, "arrears": 2, "founding_drive": 2, "distribution": 3}
 
 
 def _over_zero(column: str, fill: int) -> pl.Expr:
@@ -154,7 +154,7 @@ def plan(key: str, frame: pl.DataFrame, lang: Lang) -> tuple[pl.DataFrame, list[
     sample = shown.head(_WIDTH_SAMPLE)
     columns = []
     for n in names:
-        header = column_label(n, lang)
+        header = column_label(n, lang, key)
         width = cells.column_width(header, sample[n].to_list(), kinds[n])
         columns.append(Column(n, header, kinds[n], width))
     return shown, columns, len(names)
