@@ -201,3 +201,18 @@ def test_a_distribution_that_loses_a_fen_refuses_the_run(
     assert not (tmp_path / "out" / "2026-09").exists()
     with open_store(f"sqlite:///{tmp_path / 'l.db'}") as store:
         assert store.list_runs().is_empty()
+
+
+def test_a_province_sized_split_leaves_its_sheet_to_the_parquet_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dues.report import staged
+
+    monkeypatch.setattr(staged, "DETAIL_LIMIT", 1)  # two line-months count as big
+    summary = run_period(request(tmp_path, "2026-09", REGISTRY, *SEPTEMBER))
+    info = json.loads((summary.out_dir / "run.json").read_text(encoding="utf-8"))
+    assert info["report_distribution"].startswith("分成明细 lists none of 2 line-months")
+    wb = openpyxl.load_workbook(summary.report, read_only=True)
+    assert len(list(wb["分成明细"].iter_rows())) == 1  # the header
+    assert len(list(wb["回拨清单"].iter_rows())) == 1 + 6
+    assert read(tmp_path, "2026-09", "distribution").height == 10

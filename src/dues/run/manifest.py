@@ -22,7 +22,7 @@ from dues.conservation import FileStats
 from dues.distribution import split_conservation
 from dues.files import write_text
 from dues.outputs import NAMES, REPORT
-from dues.report.staged import detail_note
+from dues.report.staged import detail_note, distribution_note
 from dues.run.request import RunContext, RunError
 from dues.store.engine import masked
 
@@ -135,6 +135,9 @@ def run_info(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
     note = detail_note(pl.scan_parquet(work.output("reconciliation")))
     if note is not None:
         info["report_detail"] = note
+    split_note = distribution_note(pl.scan_parquet(work.output("distribution")))
+    if split_note is not None:
+        info["report_distribution"] = split_note
     return info
 
 
