@@ -20,6 +20,8 @@ def test_the_outputs_are_the_spec_files_in_its_order() -> None:
         "unmatched",
         "quarantine",
         "indicators",
+        "distribution",
+        "payouts",
     )
     assert output_path(Path("out/2026-10"), "arrears") == Path("out/2026-10/arrears.parquet")
     assert empty_quarantine().columns == list(COLUMNS["quarantine"])

@@ -26,12 +26,14 @@ ZH_SHEETS = [
     "欠缴账龄",
     "建会推动",
     "筹备金返还",
+    "分成明细",
+    "回拨清单",
     "未匹配税票",
     "隔离记录",
     "运行信息",
 ]
 EN_SHEETS = ["Overview", "Reconciliation", "Arrears aging", "Founding drive", "Prep fund returns",
-             "Unmatched receipts", "Quarantine", "Run info"]  # fmt: skip
+             "Distribution", "Payouts", "Unmatched receipts", "Quarantine", "Run info"]  # fmt: skip
 
 A = "91330100MA27XYZ12A"
 B = "12330100470000123B"
@@ -463,9 +465,9 @@ def _cells(ws: Any) -> list[tuple[Any, ...]]:
 def test_detail_rows_give_excel_what_openpyxl_cells_give_it(tmp_path: Path, lang: str) -> None:
     from _cell_writer import write_tables_cell_by_cell
 
-    from dues.report.workbook import DETAIL_TABLES
+    from dues.report.workbook import DETAIL_TABLES, _empty_optional
 
-    tables = _odd_tables()
+    tables = {**_empty_optional(), **_odd_tables()}
     write_report(tmp_path / "fast.xlsx", tables, RUN_INFO, lang=lang)  # type: ignore[arg-type]
     write_tables_cell_by_cell(
         tmp_path / "cells.xlsx",

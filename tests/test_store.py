@@ -60,7 +60,7 @@ ALLOCATIONS = pl.Schema(
     }
 )
 USCC = "91330102MA2H0X1234"
-HEAD_REVISION = "0007"  # the newest file in dues/migrations/versions
+HEAD_REVISION = "0008"  # the newest file in dues/migrations/versions
 
 
 def receipt(receipt_no: str, line_no: int = 1, **changes: Any) -> dict[str, Any]:
@@ -568,6 +568,7 @@ def test_arrears_keep_the_aging_buckets_the_county_configured(store: Store) -> N
 
 
 def test_each_result_table_keeps_its_output_contract_in_order() -> None:
+    from dues.distribution import WIDE_COLUMNS
     from dues.outputs import COLUMNS
     from dues.store.tables import RESULT_TABLES, frame_schema
 
@@ -578,6 +579,8 @@ def test_each_result_table_keeps_its_output_contract_in_order() -> None:
         # The founding drive keeps the SPEC's too: the rest is the registry snapshot's.
         spec_only = name in ("unmatched", "founding_drive")
         contract = [c for c in COLUMNS[name] if c in kept] if spec_only else COLUMNS[name]
+        if name == "distribution":  # kept wide: one row per line × month, not per level
+            contract = WIDE_COLUMNS
         assert kept == list(contract), name
 
 
@@ -640,6 +643,56 @@ def test_a_ledger_of_revision_0006_keeps_its_snapshots_without_extra_columns(
     with open_store(store_url) as store:
         snapshot = store.load_registry_of_run("run-0")
     assert snapshot.select("uscc", "extras").rows() == [(USCC, None)]
+
+
+def test_a_ledger_of_revision_0006_gets_its_unmatched_lines_as_waiting_for_the_split(
+    store_url: str,
+) -> None:
+    """Migration 0008: a stored dues or preparatory line whose unit was not in the registry
+    of the run storing it waits (rule 13); matched lines and late fees do not."""
+    config = Config()
+    config.set_main_option("script_location", "dues:migrations")
+    engine = sa.create_engine(store_url)
+    line = (
+        "INSERT INTO receipts VALUES (:no, 1, :uscc, '甲', :item, NULL, '2026-07-01',"
+        " '2026-07-31', 100, 100, 1, '2026-08-10', NULL, 'c.csv', 2, 'run-0')"
+    )
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0006")
+        conn.execute(
+            sa.text(
+                "INSERT INTO registry_snapshots (run_id, uscc, name, unit_type, employees, "
+                "jurisdiction, union_kind, filing_frequency, source_file, source_row) VALUES "
+                "('run-0', :uscc, '甲', 'enterprise', 3, '东镇工会', 'none', 'monthly', 'r', 2)"
+            ),
+            {"uscc": USCC},
+        )
+        for no, uscc, item in [
+            ("R0", USCC, "dues"),
+            ("R1", "X9", "dues"),
+            ("R2", "X9", "preparatory"),
+            ("R3", "X9", "late_fee"),
+        ]:
+            conn.execute(sa.text(line), {"no": no, "uscc": uscc, "item": item})
+        conn.execute(
+            sa.text(
+                "INSERT INTO allocations VALUES ('V1', 'X8', '乙', '2026-07-01', '2026-07-31', "
+                "100, 2, '2026-07-20', 'a.csv', 2, 'run-0')"
+            )
+        )
+        command.upgrade(config, "head")
+        waiting = conn.execute(
+            sa.text("SELECT receipt_no, uscc, run_id, distributed_period, waits "
+                    "FROM waiting_receipts ORDER BY receipt_no")
+        ).all()  # fmt: skip
+        allocations = conn.execute(sa.text("SELECT voucher_no, uscc FROM waiting_allocations"))
+        assert [tuple(r) for r in waiting] == [
+            ("R1", "X9", "run-0", None, True),
+            ("R2", "X9", "run-0", None, True),
+        ]
+        assert [tuple(r) for r in allocations] == [("V1", "X8")]
+    engine.dispose()
 
 
 # --- bulk I/O (dues.store.bulk): every value through the fast paths, chunk after chunk ---

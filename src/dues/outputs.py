@@ -1,8 +1,9 @@
 """The outputs of SPEC §5 that are frames: their names (`OUT/<period>/<name>.parquet`).
 
 The column lists live beside the rule that makes each output (`unit_months`,
-`arrears`, `drive`, `indicators`, `reconcile`, `ingest` for the quarantine) and
-are collected here, so the run, the store and the workbook agree on one list.
+`arrears`, `drive`, `indicators`, `reconcile`, `distribution`, `ingest` for the
+quarantine) and are collected here, so the run, the store and the workbook agree on
+one list.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from dues.arrears import ARREARS_COLUMNS
+from dues.distribution import DISTRIBUTION_COLUMNS, PAYOUT_COLUMNS
 from dues.drive import DRIVE_DETAIL_COLUMNS, FOUNDING_DRIVE_COLUMNS, PREP_RETURN_COLUMNS
 from dues.indicators import INDICATOR_COLUMNS
 from dues.reconcile import UNMATCHED_COLUMNS
@@ -38,6 +40,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "unmatched": UNMATCHED_COLUMNS,
     "quarantine": QUARANTINE_COLUMNS,
     "indicators": INDICATOR_COLUMNS,
+    "distribution": DISTRIBUTION_COLUMNS,  # long: a row per line × month × level (rule 13)
+    "payouts": PAYOUT_COLUMNS,
 }
 NAMES = tuple(COLUMNS)
 

@@ -25,6 +25,17 @@ from dues.periods import parse_period
 Channel = Literal["tax", "fiscal"]
 RateStatus = Literal["none", "organized"]
 Fund = Literal["dues", "preparatory"]
+UnitClass = Literal["small_micro"]
+# Rule 13's levels, in the order a line is split: the last with a nonzero share takes
+# the remainder.
+LEVELS: tuple[str, ...] = ("base", "county", "city", "province", "national")
+# The (channel, fund) pairs money arrives by: receipts by the tax channel with the fund
+# of their item, allocations by the fiscal channel as dues (dues.distribution).
+SPLIT_FUNDS: tuple[tuple[str, str], ...] = (
+    ("tax", "dues"),
+    ("tax", "preparatory"),
+    ("fiscal", "dues"),
+)
 
 
 def _default_policy_path() -> Path:
@@ -52,6 +63,50 @@ class Rate(BaseModel):
     effective_from: date
 
 
+class Split(BaseModel):
+    """One row of the dated split table (rule 13): the levels' shares in basis points."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channel: Channel
+    fund: Fund
+    # "small_micro": the row of tax-channel units with employees <= small_micro_max_employees.
+    unit_class: UnitClass | None = None
+    base: int = Field(ge=0, le=10_000)
+    county: int = Field(ge=0, le=10_000)
+    city: int = Field(ge=0, le=10_000)
+    province: int = Field(ge=0, le=10_000)
+    national: int = Field(ge=0, le=10_000)
+    effective_from: date
+
+    def shares(self) -> tuple[int, ...]:
+        return tuple(getattr(self, level) for level in LEVELS)
+
+    def describe(self, number: int) -> str:
+        """'splits row 3 (tax dues from 2000-01-01)': how a refusal names the row."""
+        kind = f" {self.unit_class}" if self.unit_class else ""
+        return f"splits row {number} ({self.channel} {self.fund}{kind} from {self.effective_from})"
+
+
+def _example_split(channel: str, fund: str, unit_class: str | None = None) -> Split:
+    shares = (10_000, 0, 0, 0, 0) if unit_class else (6000, 2000, 800, 700, 500)
+    return Split.model_validate(
+        {"channel": channel, "fund": fund, "unit_class": unit_class}
+        | dict(zip(LEVELS, shares, strict=True))
+        | {"effective_from": date(2000, 1, 1)}
+    )
+
+
+# The example table config/policy.toml ships, for a policy that gives none (a policy a
+# ledger kept from before rule 13, a test's): every federation sets its own.
+EXAMPLE_SPLITS: tuple[Split, ...] = (
+    *(_example_split(channel, fund) for channel, fund in SPLIT_FUNDS),
+    _example_split("tax", "dues", "small_micro"),
+)
+# SPEC §3: no line is attributed to a month before this (earlier dates are bad_date).
+_FIRST_MONTH = date(2000, 1, 1)
+
+
 class Policy(BaseModel):
     """Settings of SPEC §4; defaults are the SPEC's defaults."""
 
@@ -70,6 +125,10 @@ class Policy(BaseModel):
     # 1 month to 100 years: a typo such as 2006 for 2026 must not set the start period.
     max_back_months: int = Field(default=DEFAULT_MAX_BACK_MONTHS, ge=1, le=1200)
     rates: tuple[Rate, ...] = Field(min_length=1)
+    # Rule 13: tax-channel units with at most this many employees are the small_micro
+    # class (their split rows apply first); 0 = no such class.
+    small_micro_max_employees: int = Field(default=0, ge=0)
+    splits: tuple[Split, ...] = EXAMPLE_SPLITS
 
     @field_validator("start_period")
     @classmethod
@@ -103,7 +162,21 @@ class Policy(BaseModel):
         ]
         if missing:
             raise ValueError(f"no rate for {', '.join(missing)}")
+        _check_splits(self.splits)
         return self
+
+    def split_table(self) -> pl.DataFrame:
+        """The split rows as a frame (channel, fund, unit_class, the LEVELS, effective_from)."""
+        return pl.DataFrame(
+            [s.model_dump() for s in self.splits],
+            schema={
+                "channel": pl.String,
+                "fund": pl.String,
+                "unit_class": pl.String,
+                **{level: pl.Int64 for level in LEVELS},
+                "effective_from": pl.Date,
+            },
+        )
 
     def rate_table(self) -> pl.DataFrame:
         """The rate rows as a frame (channel, status, fund, rate_bp, effective_from)."""
@@ -130,6 +203,39 @@ class Policy(BaseModel):
             low = high + 1
         buckets.append((f"over_{self.aging_bucket_days[-1]}", low, None))
         return buckets
+
+
+def _check_splits(splits: tuple[Split, ...]) -> None:
+    """Rule 13's table: each row sums to 10000, no two rows of one channel, fund and class
+    start on one day, and a general row of each (channel, fund) money arrives by is in
+    force from 2000-01-01 on (no line can be attributed to an earlier month), so every
+    month has a row. Each refusal names the row, numbered from 1 in file order."""
+    seen: dict[tuple[str, str, str | None, date], int] = {}
+    for number, row in enumerate(splits, 1):
+        total = sum(row.shares())
+        if total != 10_000:
+            raise ValueError(f"{row.describe(number)}: shares sum to {total}, not 10000")
+        key = (row.channel, row.fund, row.unit_class, row.effective_from)
+        if key in seen:
+            raise ValueError(
+                f"{row.describe(number)}: overlaps splits row {seen[key]}, "
+                "which starts the same day"
+            )
+        seen[key] = number
+    for channel, fund in SPLIT_FUNDS:
+        general = [
+            (s.effective_from, n)
+            for n, s in enumerate(splits, 1)
+            if (s.channel, s.fund, s.unit_class) == (channel, fund, None)
+        ]
+        if not general:
+            raise ValueError(f"splits: no row for {channel} {fund}: every month needs one")
+        first, number = min(general)
+        if first > _FIRST_MONTH:
+            raise ValueError(
+                f"{splits[number - 1].describe(number)}: no {channel} {fund} row is in force "
+                f"before {first}; the table must start by {_FIRST_MONTH}"
+            )
 
 
 def load_policy(path: Path | None = None) -> Policy:

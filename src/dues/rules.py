@@ -1,4 +1,4 @@
-"""SPEC §4 rules 1-7, one function per rule: polars expressions and small frames.
+"""SPEC §4 rules 1-7 and 13, one function per rule: polars expressions and small frames.
 
 Each function is named for what it returns and never reads a file or the clock.
 Months are Int32 month indexes (`dues.periods`); money is Int64 fen. The grid of
@@ -13,6 +13,7 @@ from datetime import date
 import polars as pl
 
 from dues.periods import MONTH_DTYPE, first_day_expr, format_period, month_index, period_text
+from dues.policy import LEVELS
 
 FISCAL_UNIT_TYPES = ("government_organ", "public_institution")
 
@@ -193,3 +194,78 @@ def status(
         .then(pl.lit("underpaid"))
         .otherwise(pl.lit("overpaid"))
     )
+
+
+def splits_by_month(split_table: pl.DataFrame, calendar: pl.DataFrame) -> pl.DataFrame:
+    """Rule 13: the levels' shares per (channel, fund, unit_class, month).
+
+    As `rates_by_month`: the row with the latest effective_from on or before the
+    month's first day applies. `unit_class` is "general", or "small_micro" where the
+    small_micro row in force applies and else the general one (the class row first).
+    A general month with no row in force is an error (the policy loader refuses such
+    a table; this guards a table built in code).
+    """
+    months = calendar.select("month", "first_day").sort("first_day")
+    table = split_table.with_columns(pl.col("unit_class").fill_null("general")).sort(
+        "effective_from"
+    )
+
+    def in_force(rows: pl.DataFrame) -> pl.DataFrame:
+        combos = rows.select("channel", "fund").unique()
+        grid = combos.join(months, how="cross").sort("first_day")
+        return grid.join_asof(
+            rows.select("channel", "fund", *LEVELS, "effective_from"),
+            left_on="first_day",
+            right_on="effective_from",
+            by=["channel", "fund"],
+            strategy="backward",
+            check_sortedness=False,
+        )
+
+    general = in_force(table.filter(pl.col("unit_class") == "general"))
+    missing = general.filter(pl.col("effective_from").is_null())
+    if missing.height:
+        first = missing.sort("month").row(0, named=True)
+        raise ValueError(
+            f"no split row in force for {first['channel']} {first['fund']} "
+            f"in {format_period(first['month'])}: add an earlier effective_from to the policy"
+        )
+    classed = in_force(table.filter(pl.col("unit_class") == "small_micro"))
+    # The small_micro class of a month: its own row in force, else the general row.
+    small = general.join(classed, on=["channel", "fund", "month"], how="left", suffix="_c")
+    has_class = pl.col("effective_from_c").is_not_null()
+    small = small.select(
+        "channel",
+        "fund",
+        "month",
+        *(pl.when(has_class).then(f"{lv}_c").otherwise(lv).alias(lv) for lv in LEVELS),
+    )
+    return pl.concat(
+        [
+            general.select("channel", "fund", "month", *LEVELS).with_columns(
+                unit_class=pl.lit("general")
+            ),
+            small.with_columns(unit_class=pl.lit("small_micro")),
+        ]
+    ).select("channel", "fund", "unit_class", "month", *LEVELS)
+
+
+def level_amounts(amount_fen: pl.Expr, shares_bp: Sequence[pl.Expr]) -> list[pl.Expr]:
+    """Rule 13 for one amount x: each level's fen, the levels in split order.
+
+    Every level but the last with a nonzero share gets round_half_up(|x| × share /
+    10000) with the sign of x; the last gets x minus the others. So the levels add up
+    to x exactly, and -x splits into exactly the negatives (a refund reverses its
+    payment level by level). A level with a zero share before the last gets 0.
+    (A level may get -1 fen of a tiny line: shares of 2500 each split 2 fen 1, 1, 1, -1.)
+    """
+    sign = pl.when(amount_fen < 0).then(-1).otherwise(1)
+    rounded = [sign * round_half_up(amount_fen.abs() * share, 10_000) for share in shares_bp]
+    last = pl.lit(None, pl.Int64)
+    for i, share in enumerate(shares_bp):
+        last = pl.when(share != 0).then(pl.lit(i, pl.Int64)).otherwise(last)
+    out = []
+    for i in range(len(shares_bp)):
+        before = sum((rounded[j] for j in range(i)), pl.lit(0, pl.Int64))
+        out.append(pl.when(last == i).then(amount_fen - before).otherwise(rounded[i]))
+    return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 from dues.arrears import AGING_COLUMN
+from dues.distribution import WIDE_COLUMNS
 from dues.outputs import COLUMNS as OUTPUT_COLUMNS
 
 Lang = Literal["zh", "en"]
@@ -23,6 +24,8 @@ SHEETS: dict[str, tuple[str, str]] = {
     "arrears": ("欠缴账龄", "Arrears aging"),
     "founding_drive": ("建会推动", "Founding drive"),
     "prep_returns": ("筹备金返还", "Prep fund returns"),
+    "distribution": ("分成明细", "Distribution"),
+    "payouts": ("回拨清单", "Payouts"),
     "unmatched": ("未匹配税票", "Unmatched receipts"),
     "quarantine": ("隔离记录", "Quarantine"),
     "run_info": ("运行信息", "Run info"),
@@ -36,6 +39,9 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     name: (*_FIRST.get(name, ()), *(c for c in columns if c not in _FIRST.get(name, ())))
     for name, columns in OUTPUT_COLUMNS.items()
 }
+# 分成明细 shows the distribution one row per line × month, its five levels side by side
+# (distribution.parquet's long rows are up to five times as many).
+TABLE_COLUMNS["distribution"] = WIDE_COLUMNS
 
 # Money columns end in `_fen` in the data but are shown in yuan, so their labels say 元.
 COLUMNS: dict[str, tuple[str, str]] = {
@@ -88,6 +94,22 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "reason": ("原因代码", "Reason code"),
     "raw": ("原始数据", "Raw values"),
     "level": ("层级", "Level"),
+    # distribution and payouts (rule 13)
+    "key": ("税票号/凭证号", "Receipt line / voucher"),
+    "recipient": ("受款方", "Recipient"),
+    "recipient_kind": ("受款方类型", "Recipient kind"),
+    "lines": ("笔数", "Lines"),
+    "base_recipient": ("基层受款方", "Base recipient"),
+    "base_recipient_kind": ("基层受款方类型", "Base recipient kind"),
+    "base_fen": ("基层工会(元)", "Base union (yuan)"),
+    "county_fen": ("县级工会(元)", "County (yuan)"),
+    "city_fen": ("市级工会(元)", "City (yuan)"),
+    "province_fen": ("省级工会(元)", "Province (yuan)"),
+    "national_fen": ("全国总工会(元)", "National (yuan)"),
+    "lines_fen": ("分成前金额(元)", "Lines (yuan)"),
+    "distributed_fen": ("分成合计(元)", "Distributed (yuan)"),
+    "holds": ("守恒", "Conserved"),
+    "distributed_lines": ("分成笔数", "Lines distributed"),
     "year": ("年度", "Year"),
     "tax_expected_fen": ("税务应缴(元)", "Tax expected (yuan)"),
     "tax_collected_fen": ("税务实缴(元)", "Tax collected (yuan)"),
@@ -132,6 +154,14 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "unmatched_allocations_fen": ("未匹配财政划拨金额(元)", "Unmatched allocations (yuan)"),
 }
 
+# Enum columns of one table whose enum is not the column's everywhere: the split's
+# levels are not the indicators' (county there is the county total row).
+TABLE_ENUM: dict[tuple[str, str], str] = {
+    ("payouts", "level"): "split_level",
+    ("payouts", "recipient"): "recipient",
+    ("distribution", "base_recipient"): "recipient",
+}
+
 # Enum columns and the enum each one holds.
 COLUMN_ENUM: dict[str, str] = {
     "unit_type": "unit_type",
@@ -145,6 +175,8 @@ COLUMN_ENUM: dict[str, str] = {
     "kind": "kind",
     "ownership": "ownership",
     "action": "action",
+    "recipient_kind": "recipient_kind",
+    "base_recipient_kind": "recipient_kind",
 }
 
 VALUES: dict[str, dict[str, tuple[str, str]]] = {
@@ -188,6 +220,28 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
         "allocations": ("财政划拨明细", "allocations"),
     },
     "bool": {"true": ("是", "yes"), "false": ("否", "no")},
+    "split_level": {
+        "base": ("基层工会", "base union"),
+        "county": ("县级工会", "county"),
+        "city": ("市级工会", "city"),
+        "province": ("省级工会", "province"),
+        "national": ("全国总工会", "national"),
+    },
+    # The recipients that are codes (a unit's own union is its USCC, a joint union its
+    # jurisdiction's name: shown as they are).
+    "recipient": {
+        "prep_account": ("筹备金专户", "preparatory-fund account"),
+        "county": ("县级工会", "county"),
+        "city": ("市级工会", "city"),
+        "province": ("省级工会", "province"),
+        "national": ("全国总工会", "national"),
+    },
+    "recipient_kind": {
+        "own_union": ("本单位工会", "own union"),
+        "joint_union": ("联合工会", "joint union"),
+        "prep_account": ("筹备金专户", "preparatory-fund account"),
+        "upper_level": ("上级工会", "upper level"),
+    },
 }
 
 # Free text of the overview and run-info sheets.
@@ -232,6 +286,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "config_hash": ("配置哈希", "Config hash"),
     "inputs": ("输入文件", "Input files"),
     "run_totals": ("运行合计", "Run totals"),
+    "distribution": ("分成守恒(本次分成的税票与划拨)", "Distribution conservation (lines split)"),
     "name": ("名称", "Name"),
 }
 
@@ -256,8 +311,14 @@ def _aging_label(column: str) -> tuple[str, str] | None:
     return f"账龄{first}-{last}天(元)", f"Aged {first}-{last} days (yuan)"
 
 
-def column_label(column: str, lang: Lang) -> str:
-    pair = COLUMNS.get(column) or _aging_label(column)
+# Columns of one table whose label is not the column's everywhere.
+TABLE_LABELS: dict[tuple[str, str], tuple[str, str]] = {
+    ("payouts", "amount_fen"): ("分成金额(元)", "Amount (yuan)"),
+}
+
+
+def column_label(column: str, lang: Lang, table: str | None = None) -> str:
+    pair = TABLE_LABELS.get((table or "", column)) or COLUMNS.get(column) or _aging_label(column)
     return pick(pair, lang) if pair else column
 
 

@@ -258,6 +258,21 @@ def write_run_info(wb: Any, run_info: Mapping[str, Any], lang: Lang) -> None:
                 row.append(None if value is None else text_cell(ws, _as_text(value) or ""))
         sheet.add(*row)
 
+    split: Mapping[str, Any] = run_info.get("distribution") or {}
+    if split:
+        columns = ("channel", "fund", "lines", "lines_fen", "distributed_fen", "holds")
+        sheet.heading(text("distribution", lang))
+        sheet.add(*header_cells(ws, [column_label(c, lang) for c in columns]))
+        labels = {c: value_labels(c, lang) for c in ("channel", "fund")}
+        for record in split.get("by_fund", []):
+            sheet.add(
+                *(text_cell(ws, labels[c].get(record[c], record[c])) for c in ("channel", "fund")),
+                styled(ws, record["lines"], "int"),
+                styled(ws, record["lines_fen"], "money"),
+                styled(ws, record["distributed_fen"], "money"),
+                text_cell(ws, yes_no["true" if record["holds"] else "false"]),
+            )
+
     totals: Mapping[str, Any] = run_info.get("totals") or {}
     sheet.heading(text("run_totals", lang))
     sheet.add(*header_cells(ws, [text("name", lang), text("value", lang)]))

@@ -3,7 +3,8 @@
 A province's 12M unit-months would take openpyxl many minutes (it writes ~100k
 cells a second), so above `DETAIL_LIMIT` unit-months 对账明细 lists only those
 that need action; reconciliation.parquet always holds every row, and the overview
-counts them all from the three columns it sums.
+counts them all from the three columns it sums. Above `DETAIL_LIMIT` line-months
+分成明细 is left empty (distribution.parquet holds them; 回拨清单 the payouts).
 """
 
 from __future__ import annotations
@@ -41,11 +42,36 @@ def detail_note(reconciliation: pl.LazyFrame) -> str | None:
     )
 
 
+def _line_months(distribution: pl.LazyFrame) -> int:
+    """Rows of 分成明细: distribution.parquet's lines × months (its rows are per level)."""
+    return int(
+        distribution.select(pl.struct("channel", "key", "period").n_unique()).collect().item()
+    )
+
+
+def distribution_note(distribution: pl.LazyFrame) -> str | None:
+    """run.json's `report_distribution`: 分成明细 is left empty above DETAIL_LIMIT rows (a
+    province's first run splits a million lines), else None."""
+    rows = _line_months(distribution)
+    if not is_big(rows):
+        return None
+    return (
+        f"分成明细 lists none of {rows:,} line-months (more than {DETAIL_LIMIT:,}); all are in "
+        "distribution.parquet, and 回拨清单 holds the payouts"
+    )
+
+
 def write_staged_workbook(folder: Path, lang: Lang, info: Mapping[str, Any] | None = None) -> Path:
     """Write report.xlsx into `folder` from its outputs and run.json (or `info`)."""
     if info is None:
         info = json.loads((folder / RUN_JSON).read_text(encoding="utf-8"))
-    frames = {n: pl.read_parquet(output_path(folder, n)) for n in NAMES if n != "reconciliation"}
+    large = ("reconciliation", "distribution")
+    frames = {n: pl.read_parquet(output_path(folder, n)) for n in NAMES if n not in large}
+    distribution = pl.scan_parquet(output_path(folder, "distribution"))
+    if is_big(_line_months(distribution)):
+        frames["distribution"] = distribution.head(0).collect()
+    else:
+        frames["distribution"] = distribution.collect()
     reconciliation = pl.scan_parquet(output_path(folder, "reconciliation"))
     if is_big(reconciliation.select(pl.len()).collect().item()):
         frames["reconciliation_full"] = reconciliation.select(_OVERVIEW_COLUMNS).collect()

@@ -20,6 +20,7 @@ from dues.report.cells import BAD, BAND, GOOD, NO_FILL, WARN, Column, Kind
 from dues.report.labels import (
     COLUMN_ENUM,
     TABLE_COLUMNS,
+    TABLE_ENUM,
     Lang,
     column_label,
     sheet_name,
@@ -32,7 +33,7 @@ _WIDTH_SAMPLE = 500  # rows looked at for column widths (the head: deterministic
 _ROW_FILL = "*"  # key of a fill that colours every cell of the row
 
 # Which columns stay visible when scrolling right, besides the header row.
-_FROZEN_COLUMNS = {"reconciliation": 3, "arrears": 2, "founding_drive": 2}
+_FROZEN_COLUMNS = {"reconciliation": 3, "arrears": 2, "founding_drive": 2, "distribution": 3}
 
 
 def _over_zero(column: str, fill: int) -> pl.Expr:
@@ -93,7 +94,7 @@ def _kind(name: str, dtype: pl.DataType) -> Kind:
     return "text"
 
 
-def _value_expr(name: str, dtype: pl.DataType, kind: Kind, lang: Lang) -> pl.Expr:
+def _value_expr(key: str, name: str, dtype: pl.DataType, kind: Kind, lang: Lang) -> pl.Expr:
     col = pl.col(name)
     if dtype == pl.Boolean:
         labels = value_labels("bool", lang)
@@ -104,9 +105,10 @@ def _value_expr(name: str, dtype: pl.DataType, kind: Kind, lang: Lang) -> pl.Exp
         return col
     if dtype != pl.String:
         col = col.cast(pl.String)
-    if name in COLUMN_ENUM:
+    enum = TABLE_ENUM.get((key, name)) or COLUMN_ENUM.get(name)
+    if enum is not None:
         # Unknown codes pass through as they are: visible, never blanked.
-        col = col.replace(value_labels(COLUMN_ENUM[name], lang))
+        col = col.replace(value_labels(enum, lang))
     # XML cannot carry some characters (dues.report.cells.fit_text); the length is
     # fitted afterwards, by `_fit_long_text`, for the few cells that need it.
     return col.str.replace_all(cells.ILLEGAL_CHARS, cells.REPLACEMENT)
@@ -145,14 +147,14 @@ def plan(key: str, frame: pl.DataFrame, lang: Lang) -> tuple[pl.DataFrame, list[
     fills = _fills(key, names)
     fill_names = [f"__fill_{i}" for i in range(len(fills))]
     shown = frame.select(
-        *(_value_expr(n, frame.schema[n], kinds[n], lang) for n in names),
+        *(_value_expr(key, n, frame.schema[n], kinds[n], lang) for n in names),
         *(expr.cast(pl.Int8).alias(f) for expr, f in zip(fills.values(), fill_names, strict=True)),
     )
     shown = _fit_long_text(shown, [n for n in names if kinds[n] == "text"])
     sample = shown.head(_WIDTH_SAMPLE)
     columns = []
     for n in names:
-        header = column_label(n, lang)
+        header = column_label(n, lang, key)
         width = cells.column_width(header, sample[n].to_list(), kinds[n])
         columns.append(Column(n, header, kinds[n], width))
     return shown, columns, len(names)

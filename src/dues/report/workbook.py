@@ -24,6 +24,7 @@ import polars as pl
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
 
+from dues.distribution import distribution_wide_of_long
 from dues.files import atomic_path
 from dues.report.labels import TABLE_COLUMNS, Lang, text
 from dues.report.overview import write_overview, write_run_info
@@ -34,8 +35,11 @@ if TYPE_CHECKING:
     from _typeshed import SizedBuffer, StrPath
 
 # Detail sheets in workbook order, after 概览 and before 运行信息.
-DETAIL_TABLES = ("reconciliation", "arrears", "founding_drive", "prep_returns", "unmatched",
-                 "quarantine")  # fmt: skip
+DETAIL_TABLES = ("reconciliation", "arrears", "founding_drive", "prep_returns", "distribution",
+                 "payouts", "unmatched", "quarantine")  # fmt: skip
+# Tables a caller may leave out (written as empty sheets): the split came later than the
+# other outputs, and a workbook of the reconciliation alone is still one.
+_OPTIONAL = ("distribution", "payouts")
 _ZIP_EPOCH = datetime(1980, 1, 1)  # the earliest time a zip entry can carry
 # Deflate level 1, not zlib's default 6: for the 250 MB 对账明细 of 100,000 units it
 # compressed in 2.4 s instead of 8.9 s, to a file of 27 MB instead of 22 MB.
@@ -133,11 +137,26 @@ def _check(tables: Mapping[str, pl.DataFrame], lang: str, max_rows: int) -> None
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
     if not 1 <= max_rows <= EXCEL_MAX_DATA_ROWS:
         raise ValueError(f"max_rows_per_sheet must be 1..{EXCEL_MAX_DATA_ROWS}, got {max_rows}")
-    missing = [key for key in TABLE_COLUMNS if key not in tables]
+    missing = [key for key in TABLE_COLUMNS if key not in tables and key not in _OPTIONAL]
     if missing:
         raise ValueError(f"write_report needs tables {missing}")
     for key in TABLE_COLUMNS:
-        require_columns(key, tables[key])
+        if key in tables:
+            require_columns(key, tables[key])
+
+
+def _empty_optional() -> dict[str, pl.DataFrame]:
+    from dues.distribution import PAYOUT_COLUMNS, WIDE_COLUMNS
+
+    def empty(columns: tuple[str, ...]) -> pl.DataFrame:
+        return pl.DataFrame(
+            schema={
+                c: pl.Int64 if c.endswith("_fen") or c in ("source_row", "lines") else pl.String
+                for c in columns
+            }
+        )
+
+    return {"distribution": empty(WIDE_COLUMNS), "payouts": empty(PAYOUT_COLUMNS)}
 
 
 def write_report(
@@ -151,11 +170,16 @@ def write_report(
     """Write the auditors' workbook to `path`, replacing any file there atomically.
 
     `tables` holds the frames of SPEC §5 by name (reconciliation, arrears,
-    founding_drive, prep_returns, unmatched, quarantine, indicators), money in
-    integer fen; `run_info` is the run manifest (run.json). A detail table
-    longer than `max_rows_per_sheet` data rows continues on further sheets.
+    founding_drive, prep_returns, unmatched, quarantine, indicators; distribution in
+    its wide shape (or distribution.parquet's long one) and payouts, optional), money in
+    integer fen; `run_info` is the run
+    manifest (run.json). A detail table longer than `max_rows_per_sheet` data rows
+    continues on further sheets.
     Nothing is written if any table lacks a column or the writing fails.
     """
+    tables = {**_empty_optional(), **tables}
+    if "level" in tables["distribution"].columns:  # distribution.parquet as it is
+        tables["distribution"] = distribution_wide_of_long(tables["distribution"])
     _check(tables, lang, max_rows_per_sheet)
     path = Path(path)
     if not path.parent.is_dir():  # fail before streaming a million rows, not after

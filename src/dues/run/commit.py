@@ -3,7 +3,8 @@
 Of the reconciliation the store keeps the run's own month: each month once, as its
 own run settled it (reconciliation.parquet has every month, re-derived each run).
 Unmatched receipts keep their SPEC columns; the period and line number live in
-the `receipts` table.
+the `receipts` table. The distribution is kept one row per line × month (its five
+levels side by side), with the lines that wait for a later run (rule 13).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from dues.run.recovery import identity
 from dues.run.request import RunContext
 from dues.store import RunRecord, open_store
 from dues.store.tables import RESULT_TABLES, frame_schema
+
+_KINDS = ("receipts", "allocations")
 
 
 def run_record(info: dict[str, Any]) -> RunRecord:
@@ -47,6 +50,9 @@ def stored_results(ctx: RunContext) -> dict[str, pl.DataFrame]:
         if name == "quarantine":
             continue  # stored apart, as the run's quarantine
         frame = pl.scan_parquet(ctx.work.output(name))
+        if name == "distribution":
+            out[name] = frame.collect()  # long; the store keeps it wide (dues.store.frames)
+            continue
         if name == "reconciliation":
             frame = frame.filter(pl.col("period") == ctx.period)
         keep = frame_schema(RESULT_TABLES[name])
@@ -88,6 +94,8 @@ def commit(
             quarantine=pl.read_parquet(work.output("quarantine")),
             input_files=inputs,
             results=stored_results(ctx),
+            waiting={k: pl.read_parquet(work.new_waiting(k)) for k in _KINDS},
+            distributed={k: pl.read_parquet(work.taken(k)) for k in _KINDS},
             before_commit=last_step,
             out_dir=str(ctx.request.out.resolve()),
         )

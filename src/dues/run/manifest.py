@@ -1,7 +1,9 @@
 """run.json: what an auditor needs to re-run the period and check it (SPEC §5).
 
 Run id, period, as-of, start and end time, code version, the hash of the policy
-the run applied, each input's SHA-256 and conservation record, and the totals.
+the run applied, each input's SHA-256 and conservation record, the distribution's
+conservation (rule 13: per channel and fund, the fen of the lines it distributed
+against the fen it gives out), and the totals.
 `RunSummary` is what a caller gets back: the same figures, read from run.json.
 """
 
@@ -17,9 +19,10 @@ import polars as pl
 
 import dues
 from dues.conservation import FileStats
+from dues.distribution import split_conservation
 from dues.files import write_text
 from dues.outputs import NAMES, REPORT
-from dues.report.staged import detail_note
+from dues.report.staged import detail_note, distribution_note
 from dues.run.request import RunContext, RunError
 from dues.store.engine import masked
 
@@ -90,6 +93,13 @@ def totals_of(frames: dict[str, pl.DataFrame]) -> dict[str, int]:
     }
 
 
+def distribution_record(lines: pl.DataFrame, long: pl.DataFrame) -> dict[str, Any]:
+    """run.json's `distribution`: per channel and fund, the lines the run distributed and
+    their fen against the fen its distribution gives out (rule 13: equal, to the fen)."""
+    by_fund = split_conservation(lines, long)
+    return {"by_fund": by_fund, "conserved": all(r["holds"] for r in by_fund)}
+
+
 def run_info(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
     """The content of run.json, from the staged outputs and the conservation records."""
     work = ctx.work
@@ -99,6 +109,8 @@ def run_info(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
     )
     # Allocations to units not in the registry: in no SPEC output, so counted here.
     unmatched_allocations = pl.read_parquet(work.unmatched_allocations, columns=["amount_fen"])
+    lines = pl.read_parquet(work.distributed_lines)
+    split = distribution_record(lines, frames["distribution"])
     info: dict[str, Any] = {
         "run_id": ctx.run_id,
         "period": ctx.period,
@@ -111,15 +123,21 @@ def run_info(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
         "database": masked(ctx.request.db),
         "inputs": [s.as_json() for s in inputs],
         "conservation_holds": all(s.conserved for s in inputs),
+        "distribution": split,
         "totals": totals_of(frames)
         | {
             "unmatched_allocations": unmatched_allocations.height,
             "unmatched_allocations_fen": _total(unmatched_allocations, "amount_fen"),
+            "distributed_lines": lines.height,
+            "distributed_fen": _total(frames["distribution"], "amount_fen"),
         },
     }
     note = detail_note(pl.scan_parquet(work.output("reconciliation")))
     if note is not None:
         info["report_detail"] = note
+    split_note = distribution_note(pl.scan_parquet(work.output("distribution")))
+    if split_note is not None:
+        info["report_distribution"] = split_note
     return info
 
 
@@ -129,5 +147,12 @@ def write_manifest(ctx: RunContext, inputs: list[FileStats]) -> None:
         if not record.conserved:
             raise RunError(f"{record.file}: conservation does not hold; nothing was written")
     info = run_info(ctx, inputs)
+    for row in info["distribution"]["by_fund"]:
+        if not row["holds"]:
+            raise RunError(
+                f"the distribution of the {row['channel']} {row['fund']} lines gives out "
+                f"{row['distributed_fen']} fen of their {row['lines_fen']}: conservation does "
+                "not hold; nothing was written"
+            )
     text = json.dumps(info, ensure_ascii=False, indent=1, sort_keys=True)
     write_text(text, ctx.work.run_json)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -71,6 +71,8 @@ class LaterRuns:
 
     repeats: dict[str, pl.DataFrame]
     keepers: dict[str, pl.DataFrame]
+    # The repeats' key columns and the run storing each (`run_id`): rule 13's bookkeeping.
+    stored_by: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     def keeping(self, kind: str) -> pl.DataFrame | None:
         return self.keepers.get(kind)
@@ -83,12 +85,14 @@ def meet_later_runs(store: Store, period: str, merges: dict[LineKind, Merge]) ->
         return LaterRuns(repeats={}, keepers={})
     repeats: dict[str, pl.DataFrame] = {}
     keepers: dict[str, pl.DataFrame] = {}
+    stored_by: dict[str, pl.DataFrame] = {}
     for kind, merge in merges.items():
         keepers[kind] = _kept_later(store, kind, merge.conflicts, period)
         kept = _kept_later(store, kind, merge.duplicates, period)
         keys = [c for c in kept.columns if c not in ("run_id", "run_period")]
         repeats[kind] = merge.duplicates.join(kept.select(keys), on=keys, how="semi")
-    return LaterRuns(repeats=repeats, keepers=keepers)
+        stored_by[kind] = kept.select(*keys, "run_id")
+    return LaterRuns(repeats=repeats, keepers=keepers, stored_by=stored_by)
 
 
 def _kept_later(store: Store, kind: LineKind, lines: pl.DataFrame, period: str) -> pl.DataFrame:
@@ -199,3 +203,37 @@ def read_ledger(
             for k in kinds
         },
     )
+
+
+def read_waiting(
+    store: Store, kind: LineKind, period: str, registry: pl.Series, later: LaterRuns
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rule 13's stored lines for a run of `period`, as a run in month order would see
+    them: (the stored lines it distributes, with `stored_run`; the keys of its own lines
+    an earlier period distributed, with that `distributed_period`).
+
+    It distributes the lines that waited (their unit was outside the registry of the run
+    that stored them; no earlier period distributed them) whose unit is in its registry,
+    and its exact repeats of lines a later period's run stores (in month order it would
+    have stored them) unless an earlier period distributed them. Reads the waiting rows
+    (as many as unmatched lines), then those lines by their keys; a month run in order
+    meets no repeats and no such keys of its own.
+    """
+    rows = store.load_waiting(kind, period).filter(pl.col("uscc").is_in(registry))
+    keys = [c for c in rows.columns if c not in ("uscc", "run_id")]
+    waited = store.load_lines_with_keys(kind, rows.select(keys)).join(
+        rows.select(*keys, stored_run="run_id"), on=keys, how="left"
+    )
+    repeats = without_raw(later.repeats.get(kind, waited.clear().drop("stored_run")))
+    repeats = repeats.filter(pl.col("uscc").is_in(registry))
+    if repeats.is_empty():
+        repeats = repeats.with_columns(stored_run=pl.lit(None, pl.String))
+    else:
+        earlier = store.load_marks_with_keys(kind, repeats.select(keys)).filter(
+            pl.col("distributed_period") < period
+        )
+        repeats = repeats.join(earlier, on=keys, how="anti").join(
+            later.stored_by[kind].rename({"run_id": "stored_run"}), on=keys, how="left"
+        )
+    stored = pl.concat([waited, repeats.select(waited.columns)])
+    return stored, store.load_marks_of_period(kind, period)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from dues import ledger
+from dues.distribution import distribute
 from dues.files import write_parquet, write_text
 from dues.outputs import RUN_JSON, empty_quarantine
 from dues.policy import policy_json
@@ -37,6 +38,7 @@ from dues.run.merge import (
     conflicts_to_quarantine,
     meet_later_runs,
     read_ledger,
+    read_waiting,
     refuse_removals,
     without_raw,
 )
@@ -71,8 +73,9 @@ def ingest(ctx: RunContext) -> None:
 
 def merge(ctx: RunContext) -> None:
     """Tell new lines from exact repeats and conflicts with what the store holds, and
-    read what the rules need of the stored ledger: its unit-month sums, and the lines
-    of units outside this run's registry. No stored line is read but these."""
+    read what the rules need of the stored ledger: its unit-month sums, the lines of
+    units outside this run's registry, and the lines waiting to be distributed whose
+    unit is in it (rule 13). No stored line is read but these."""
     from dues.store import open_store
 
     work = ctx.work
@@ -89,12 +92,15 @@ def merge(ctx: RunContext) -> None:
         if not ctx.request.replace:
             refuse_removals(store, ctx.period, {k: m.new for k, m in merges.items()})
         later = meet_later_runs(store, ctx.period, merges)
+        waiting = {k: read_waiting(store, k, ctx.period, registry, later) for k in merges}
         store.keep_policy(ctx.config_hash, policy_json(ctx.policy))
     ledger_now = ledger_now.with_repeats(later.repeats, registry)
     for lines, result in merges.items():
         # The ledger after this run is stored + new; the store takes new only.
         write_parquet(without_raw(result.new), work.new(lines))
         write_parquet(ledger_now.outside[lines], work.outside(lines))
+        write_parquet(waiting[lines][0], work.waiting(lines))
+        write_parquet(waiting[lines][1], work.marks(lines))
     write_parquet(ledger_now.sums, work.stored_sums)
     conflicts = [
         conflicts_to_quarantine(
@@ -120,7 +126,9 @@ def _incoming(ctx: RunContext, lines: str) -> pl.DataFrame:
 
 def reconcile(ctx: RunContext) -> None:
     """Apply SPEC §4 to the whole history (the stored sums and this run's new lines);
-    stage every Parquet output, and the new lines' sums for the store."""
+    split the lines this run distributes (rule 13: its new lines and the stored ones that
+    waited, of units in its registry); stage every Parquet output, the new lines' sums
+    and the split's bookkeeping for the store."""
     work = ctx.work
     new = {lines: pl.read_parquet(work.new(lines)) for lines in _LINES.values()}
     new_sums = unit_month_sums(new["receipts"], new["allocations"])
@@ -141,11 +149,29 @@ def reconcile(ctx: RunContext) -> None:
         )
     except ValueError as exc:
         raise RunError(str(exc)) from exc
-    frames = outputs.frames() | {"quarantine": pl.read_parquet(work.quarantine)}
+    try:
+        split = distribute(
+            pl.read_parquet(work.registry),
+            new,
+            {lines: pl.read_parquet(work.waiting(lines)) for lines in _LINES.values()},
+            {lines: pl.read_parquet(work.marks(lines)) for lines in _LINES.values()},
+            ctx.policy,
+        )
+    except ValueError as exc:
+        raise RunError(str(exc)) from exc
+    frames = outputs.frames() | {
+        "quarantine": pl.read_parquet(work.quarantine),
+        "distribution": split.long,
+        "payouts": split.payouts,
+    }
     for name, frame in frames.items():
         write_parquet(frame, work.output(name))
     write_text(outputs.start_period, work.start_period)
     write_parquet(outputs.unmatched_allocations, work.unmatched_allocations)
+    write_parquet(split.lines, work.distributed_lines)
+    for lines in _LINES.values():
+        write_parquet(split.waiting[lines], work.new_waiting(lines))
+        write_parquet(split.taken[lines], work.taken(lines))
 
 
 def manifest(ctx: RunContext) -> None:

@@ -6,9 +6,10 @@ subfolder and reads only what earlier stages wrote; the last stages fill
 `out/`, the staged `OUT/<period>/` that `publish` renames into place.
 
     ingest/     registry, collections, allocations, quarantine (parquet), stats.json
-    merge/      new_* and outside_* receipts and allocations, stored_sums, quarantine,
-                stats.json
-    reconcile/  new_sums, start_period.txt, unmatched_allocations.parquet
+    merge/      new_*, outside_*, waiting_* and marks_* receipts and allocations, stored_sums,
+                quarantine, stats.json
+    reconcile/  new_sums, start_period.txt, unmatched_allocations.parquet,
+                distributed_lines, new_waiting_* and taken_* (rule 13)
     out/        the SPEC §5 outputs, run.json, report.xlsx
     committing  written just before the commit is tried (dues.run.commit)
     previous/   the OUT/<period>/ a publish moved aside (dues.run.publish)
@@ -102,6 +103,15 @@ class WorkFolder:
         """Stored lines of `kind` of units outside this run's registry (unmatched)."""
         return self.root / "merge" / f"outside_{kind}.parquet"
 
+    def waiting(self, kind: str) -> Path:
+        """Stored lines of `kind` this run distributes (rule 13: lines that waited, and
+        repeats of lines a later period stores), with the run storing each."""
+        return self.root / "merge" / f"waiting_{kind}.parquet"
+
+    def marks(self, kind: str) -> Path:
+        """Keys of this period's lines of `kind` an earlier period distributed."""
+        return self.root / "merge" / f"marks_{kind}.parquet"
+
     @property
     def stored_sums(self) -> Path:
         """The unit-month sums of every line the store held before this run."""
@@ -130,6 +140,19 @@ class WorkFolder:
     @property
     def unmatched_allocations(self) -> Path:
         return self.root / "reconcile" / "unmatched_allocations.parquet"
+
+    @property
+    def distributed_lines(self) -> Path:
+        """The lines the run distributed (rule 13): what the split's conservation checks."""
+        return self.root / "reconcile" / "distributed_lines.parquet"
+
+    def new_waiting(self, kind: str) -> Path:
+        """Keys and uscc of the new lines of `kind` that wait to be distributed."""
+        return self.root / "reconcile" / f"new_waiting_{kind}.parquet"
+
+    def taken(self, kind: str) -> Path:
+        """Keys of the waiting lines of `kind` this run distributed."""
+        return self.root / "reconcile" / f"taken_{kind}.parquet"
 
     # ---- out/: the staged OUT/<period>/ ----
     @property

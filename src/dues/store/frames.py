@@ -6,6 +6,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from dues.arrears import AGING_COLUMN, aging_column, aging_columns
+from dues.distribution import distribution_long, distribution_wide_of_long, payout_order
 from dues.store import tables as t
 from dues.store.bulk import read_frame
 from dues.store.engine import StoreError
@@ -57,6 +58,9 @@ def result_parts(kind: str, frame: pl.DataFrame) -> list[tuple[sa.Table, pl.Data
     """The rows to insert for one result frame, per table."""
     table = check_kind(kind)
     what = f"results[{kind!r}]"
+    if table is t.result_distribution and "level" in frame.columns:
+        # distribution.parquet's long rows, kept one row per line × month.
+        return [(table, conform(distribution_wide_of_long(frame), table, what))]
     if table is not t.result_arrears:
         return [(table, conform(frame, table, what))]
     aging = aging_columns(frame.columns)
@@ -90,6 +94,10 @@ def load_result(conn: sa.Connection, kind: str, period: str) -> pl.DataFrame:
     """The stored ``kind`` frame of ``period``, as it was given to commit_run."""
     table = check_kind(kind)
     frame = caller_view(read_frame(conn, table, table.c.run_period == period), table)
+    if table is t.result_distribution:
+        return distribution_long(frame)
+    if table is t.result_payouts:
+        return payout_order(frame)
     if table is not t.result_arrears:
         return frame
     aging = t.result_arrears_aging

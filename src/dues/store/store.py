@@ -262,6 +262,51 @@ class Store:
             conn.execute(t.unit_month_sums.delete().where(t.unit_month_sums.c.run_id == run_id))
             insert_frame(conn, t.unit_month_sums, rows)
 
+    def load_waiting(self, kind: LineKind, period: str) -> pl.DataFrame:
+        """The lines of ``kind`` waiting to be distributed (rule 13) as a run of ``period``
+        sees them: stored by runs of earlier periods with their unit outside that run's
+        registry, and distributed by no earlier period (a later period's, or this
+        period's earlier run, would have them from a run in month order). Key columns,
+        uscc and run_id (the run storing the line), in key order: as many rows as such
+        lines, never the whole ledger."""
+        table = t.WAITING_TABLES[kind]
+        taken = table.c.distributed_period
+        where = sa.and_(
+            table.c.waits,
+            table.c.run_id.in_(_runs_before(period)),
+            sa.or_(taken.is_(None), taken >= period),
+        )
+        keys = _key_columns(table)
+        with self._transaction(f"cannot load the {table.name}") as conn:
+            frame = read_frame(conn, table, where)
+        return frame.select(*keys, "uscc", "run_id").sort(keys)
+
+    def load_marks_of_period(self, kind: LineKind, period: str) -> pl.DataFrame:
+        """Key columns and distributed_period of the lines of ``kind`` stored by runs of
+        ``period`` that an earlier period's run distributed (see ``load_waiting``)."""
+        table = t.WAITING_TABLES[kind]
+        where = sa.and_(table.c.run_id.in_(_runs_of(period)), table.c.distributed_period < period)
+        with self._transaction(f"cannot load the {table.name}") as conn:
+            frame = read_frame(conn, table, where)
+        return frame.select(*_key_columns(table), "distributed_period")
+
+    def load_marks_with_keys(self, kind: LineKind, keys: pl.DataFrame) -> pl.DataFrame:
+        """Key columns and distributed_period of the rule 13 rows with these keys."""
+        table, scratch = t.WAITING_TABLES[kind], _LINES[kind][1]
+        names = _key_columns(table)
+        schema = {k: t.frame_schema(table)[k] for k in [*names, "distributed_period"]}
+        if keys.is_empty():
+            return pl.DataFrame(schema=schema)
+        match = _in_scratch([table.c[k] for k in names], scratch)
+        with self._transaction(f"cannot load the {table.name}") as conn:
+            scratch.create(conn)
+            try:
+                insert_frame(conn, scratch, keys.select(names).unique())
+                frame = read_frame(conn, table, match)
+            finally:
+                scratch.drop(conn)
+        return frame.select(list(schema)).filter(pl.col("distributed_period").is_not_null())
+
     def lines_leaving(self, kind: LineKind, keys: pl.DataFrame, period: str) -> tuple[int, int]:
         """(lines, fen) of the stored lines of ``kind`` of ``period``'s completed run whose
         keys are not among ``keys``: what a re-run of ``period`` storing ``keys`` removes."""
@@ -386,6 +431,8 @@ class Store:
         quarantine: pl.DataFrame,
         input_files: Sequence[FileStats],
         results: Mapping[str, pl.DataFrame],
+        waiting: Mapping[str, pl.DataFrame] | None = None,
+        distributed: Mapping[str, pl.DataFrame] | None = None,
         before_commit: Callable[[], object] | None = None,
         out_dir: str | None = None,
     ) -> None:
@@ -399,6 +446,13 @@ class Store:
         ``out_dir`` (absolute) is where the run publishes its outputs: kept in the same
         transaction, so the next command can publish a run committed but not published
         (``unpublished_runs``, ``dues.run.recovery``).
+
+        Rule 13's bookkeeping, per line kind (dues.store.tables.waiting_receipts):
+        ``waiting`` holds the run's own lines to keep watch of (key columns, uscc,
+        distributed_period, waits); ``distributed`` the lines of other runs this run
+        distributed (key columns, uscc, run_id: the run storing each). The marks of
+        the period's earlier run are cleared first: what it took waits again unless
+        ``distributed`` names it.
         """
         _check_run(run)
         # Conform everything before the transaction: a caller's mistake is
@@ -416,6 +470,13 @@ class Store:
         ]
         for kind, frame in sorted(results.items()):
             frames.extend(result_parts(kind, frame))
+        for kind, frame in sorted((waiting or {}).items()):
+            table = t.WAITING_TABLES[kind]
+            frames.append((table, conform(frame, table, f"waiting[{kind!r}]")))
+        taken = {
+            kind: frame.select(*_key_columns(t.WAITING_TABLES[kind]), "uscc", "run_id").unique()
+            for kind, frame in (distributed or {}).items()
+        }
         action = f"cannot store run {run.run_id} for period {run.period}"
         with self._transaction(action, write=True) as conn:
             _replace_earlier_runs(conn, run)
@@ -425,6 +486,7 @@ class Store:
                 conn.execute(t.input_files.insert(), [_input_file_row(run, f) for f in input_files])
             for table, frame in frames:
                 insert_frame(conn, table, _with_store_owned(frame, table, run))
+            _mark_distributed(conn, run.period, taken)
             if before_commit is not None:
                 before_commit()
 
@@ -549,6 +611,37 @@ def _replace_earlier_runs(conn: sa.Connection, run: RunRecord) -> None:
         .where(t.runs.c.run_id.in_(earlier))
         .values(status="superseded", superseded_by=run.run_id)
     )
+
+
+def _key_columns(table: sa.Table) -> list[str]:
+    return [c.name for c in table.primary_key.columns]
+
+
+def _mark_distributed(conn: sa.Connection, period: str, taken: Mapping[str, pl.DataFrame]) -> None:
+    """The lines of other runs that ``period`` distributes are exactly those its new run
+    distributed (``taken``): its earlier run's marks are cleared (a waiting line waits
+    again, a mark of a repeat goes), then each taken line is marked, a row added for
+    one that had none (a repeat of a later period's line)."""
+    for kind, table in t.WAITING_TABLES.items():
+        mine = table.c.distributed_period == period
+        conn.execute(table.update().where(mine, table.c.waits).values(distributed_period=None))
+        conn.execute(table.delete().where(mine, ~table.c.waits))
+        lines = taken.get(kind)
+        if lines is None or lines.is_empty():
+            continue
+        scratch, keys = _LINES[kind][1], _key_columns(table)
+        scratch.create(conn)
+        try:
+            insert_frame(conn, scratch, lines.select(keys))
+            match = _in_scratch([table.c[k] for k in keys], scratch)
+            conn.execute(table.update().where(match).values(distributed_period=period))
+            present = read_frame(conn, table, match).select(keys)
+        finally:
+            scratch.drop(conn)
+        added = lines.join(present, on=keys, how="anti").with_columns(
+            distributed_period=pl.lit(period), waits=pl.lit(False)
+        )
+        insert_frame(conn, table, added)
 
 
 def _mark_later_stale(conn: sa.Connection, run: RunRecord) -> None:

@@ -198,6 +198,34 @@ unit_month_sums = sa.Table(
     _int("records"),
 )
 
+# Rule 13's bookkeeping, one row per line (by its key) that is not simply distributed
+# by the run storing it: a line whose unit was outside that run's registry (`waits`)
+# waits for the first run of a later period whose registry has its unit, and that
+# period goes in `distributed_period`; a line an earlier period's run distributed
+# (a repeat of a line a later period's run stores, when the months ran out of order)
+# keeps that period. A period's re-run clears its marks first. Rows belong to the run
+# storing the line (`run_id`) and go with it. A run reads the rows still waiting and
+# its own period's: as many as the unmatched lines, never the whole ledger (0008).
+waiting_receipts = sa.Table(
+    "waiting_receipts",
+    metadata,
+    _text("receipt_no", primary_key=True),
+    _int("line_no", primary_key=True),
+    _text("uscc"),
+    _run_id(),
+    _text("distributed_period", nullable=True),
+    sa.Column("waits", sa.Boolean(), nullable=False),
+)
+waiting_allocations = sa.Table(
+    "waiting_allocations",
+    metadata,
+    _text("voucher_no", primary_key=True),
+    _text("uscc"),
+    _run_id(),
+    _text("distributed_period", nullable=True),
+    sa.Column("waits", sa.Boolean(), nullable=False),
+)
+
 # Where each run publishes its outputs (issue 10, item 5). Written in the run's commit
 # transaction, so the ledger knows a committed run's OUT and its staged folder
 # (OUT/.work/<run id>/out/); `published_at` is set once OUT/<period>/ is the run's.
@@ -351,6 +379,38 @@ result_indicators = _result_table(
     _float("membership_rate"),
 )
 
+# Rule 13, one row per distributed line × month in the wide shape (the five levels'
+# fen side by side, null where a level has no share): distribution.parquet's long rows
+# are up to five times as many (dues.store.frames converts both ways).
+result_distribution = _result_table(
+    "result_distribution",
+    ("channel", "key", "period"),
+    _text("source_file", nullable=True),
+    _int("source_row", nullable=True),
+    _text("key"),
+    _text("uscc", nullable=True),
+    _text("period"),
+    _text("fund", nullable=True),
+    _text("channel"),
+    _text("base_recipient", nullable=True),
+    _text("base_recipient_kind", nullable=True),
+    _int("base_fen", nullable=True),
+    _int("county_fen", nullable=True),
+    _int("city_fen", nullable=True),
+    _int("province_fen", nullable=True),
+    _int("national_fen", nullable=True),
+)
+
+result_payouts = _result_table(
+    "result_payouts",
+    ("level", "recipient_kind", "recipient"),
+    _text("level"),
+    _text("recipient"),
+    _text("recipient_kind"),
+    _int("lines", nullable=True),
+    _int("amount_fen", nullable=True),
+)
+
 # The outputs of SPEC §5 stored per period (quarantine is stored per run).
 RESULT_TABLES: Mapping[str, sa.Table] = {
     "reconciliation": result_reconciliation,
@@ -359,6 +419,8 @@ RESULT_TABLES: Mapping[str, sa.Table] = {
     "prep_returns": result_prep_returns,
     "unmatched": result_unmatched,
     "indicators": result_indicators,
+    "distribution": result_distribution,
+    "payouts": result_payouts,
 }
 RESULT_KINDS: tuple[str, ...] = tuple(RESULT_TABLES)
 
@@ -371,11 +433,18 @@ RUN_TABLES: tuple[sa.Table, ...] = (
     receipts,
     allocations,
     unit_month_sums,
+    waiting_receipts,
+    waiting_allocations,
     quarantine,
     publications,
 )
 # The ledger's lines, by the name the run gives them.
 LINE_TABLES: dict[str, sa.Table] = {"receipts": receipts, "allocations": allocations}
+# The lines waiting to be distributed (rule 13), by the same names.
+WAITING_TABLES: dict[str, sa.Table] = {
+    "receipts": waiting_receipts,
+    "allocations": waiting_allocations,
+}
 # Tables holding results, keyed by the run's period (one live run per period).
 PERIOD_TABLES: tuple[sa.Table, ...] = (*RESULT_TABLES.values(), result_arrears_aging)
 
