@@ -1,7 +1,8 @@
 """The outputs of SPEC §5 that are frames: their names (`OUT/<period>/<name>.parquet`).
 
 The column lists live beside the rule that makes each output (`unit_months`,
-`arrears`, `drive`, `indicators`, `reconcile`, `ingest` for the quarantine) and
+`arrears`, `drive`, `indicators`, `late_fees`, `reconcile`, `ingest` for the
+quarantine) and
 are collected here, so the run, the store and the workbook agree on one list.
 """
 
@@ -14,6 +15,7 @@ import polars as pl
 from dues.arrears import ARREARS_COLUMNS
 from dues.drive import FOUNDING_DRIVE_COLUMNS, PREP_RETURN_COLUMNS
 from dues.indicators import INDICATOR_COLUMNS
+from dues.late_fees import LATE_FEE_COLUMNS
 from dues.reconcile import UNMATCHED_COLUMNS
 from dues.unit_months import RECONCILIATION_COLUMNS
 
@@ -37,6 +39,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "unmatched": UNMATCHED_COLUMNS,
     "quarantine": QUARANTINE_COLUMNS,
     "indicators": INDICATOR_COLUMNS,
+    "late_fees": LATE_FEE_COLUMNS,
 }
 NAMES = tuple(COLUMNS)
 

@@ -212,6 +212,17 @@ class Store:
         with self._transaction("cannot load the unit-month sums") as conn:
             return read_frame(conn, table, where)
 
+    def load_line_columns(
+        self, kind: LineKind, columns: Sequence[str], *, before_period: str
+    ) -> pl.DataFrame:
+        """``columns`` of the stored lines of ``kind`` of runs of periods before
+        ``before_period``, in no particular order: what a rule needs of every line the
+        period's outputs count (the late-fee accrual's paid dates), and no more."""
+        table, _ = _LINES[kind]
+        where = table.c.run_id.in_(_runs_before(before_period))
+        with self._transaction(f"cannot load {table.name}") as conn:
+            return read_frame(conn, table, where, columns)
+
     def load_lines_of_run(self, kind: LineKind, run_id: str) -> pl.DataFrame:
         """The lines of ``kind`` stored by run ``run_id`` (to rebuild its sums)."""
         table, _ = _LINES[kind]
