@@ -20,6 +20,7 @@ def test_the_outputs_are_the_spec_files_in_its_order() -> None:
         "unmatched",
         "quarantine",
         "indicators",
+        "late_fees",
     )
     assert output_path(Path("out/2026-10"), "arrears") == Path("out/2026-10/arrears.parquet")
     assert empty_quarantine().columns == list(COLUMNS["quarantine"])
