@@ -20,6 +20,7 @@ def test_the_outputs_are_the_spec_files_in_its_order() -> None:
         "unmatched",
         "quarantine",
         "indicators",
+        "late_fees",
         "distribution",
         "payouts",
     )

@@ -61,6 +61,7 @@ def test_default_policy_file_holds_the_spec_defaults() -> None:
         == 60
         == Policy.model_validate({"rates": policy.rates}).max_back_months
     )
+    assert (policy.late_fee_bp_per_day, policy.late_fee_grace_days) == (0, 0)
     table = {(r.channel, r.status): (r.fund, r.rate_bp) for r in policy.rates}
     assert table == {
         ("tax", "none"): ("preparatory", 200),
@@ -100,6 +101,10 @@ def test_dates_may_be_toml_dates_or_iso_text(tmp_path: Path) -> None:
         ("max_back_months = 0\n" + RATES, "max_back_months"),
         ("max_back_months = 1201\n" + RATES, "max_back_months"),
         ('max_back_months = "sixty"\n' + RATES, "max_back_months"),
+        ("late_fee_bp_per_day = -1\n" + RATES, "late_fee_bp_per_day"),
+        ("late_fee_bp_per_day = 101\n" + RATES, "late_fee_bp_per_day"),
+        ("late_fee_grace_days = 366\n" + RATES, "late_fee_grace_days"),
+        ("late_fee_bp_per_dya = 5\n" + RATES, "late_fee_bp_per_dya"),
         (TWO_TAX_NONE_RATES, "two rates for tax/none"),
         (NO_FISCAL_RATES, "no rate for fiscal/none, fiscal/organized"),
         (RATE_WITH_UNKNOWN_KEY, "note"),

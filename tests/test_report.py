@@ -24,6 +24,7 @@ ZH_SHEETS = [
     "概览",
     "对账明细",
     "欠缴账龄",
+    "滞纳金台账",
     "建会推动",
     "筹备金返还",
     "分成明细",
@@ -32,8 +33,9 @@ ZH_SHEETS = [
     "隔离记录",
     "运行信息",
 ]
-EN_SHEETS = ["Overview", "Reconciliation", "Arrears aging", "Founding drive", "Prep fund returns",
-             "Distribution", "Payouts", "Unmatched receipts", "Quarantine", "Run info"]  # fmt: skip
+EN_SHEETS = ["Overview", "Reconciliation", "Arrears aging", "Late fees", "Founding drive",
+             "Prep fund returns", "Distribution", "Payouts", "Unmatched receipts", "Quarantine",
+             "Run info"]  # fmt: skip
 
 A = "91330100MA27XYZ12A"
 B = "12330100470000123B"
@@ -117,6 +119,10 @@ def _tables(recon_rows: int = 3) -> dict[str, pl.DataFrame]:
         {"source_file": ["collections_2026-09.csv"], "source_row": [9], "column": ["uscc"],
          "reason": ["bad_uscc"], "raw": ['{"uscc": "=cmd|calc", "amount": "12.00"}']}
     )  # fmt: skip
+    late_fees = pl.DataFrame(
+        {"uscc": [A], "name": ["=1+1测试单位"], "jurisdiction": ["城关镇工会"],
+         "accrued_fen": [12_345], "collected_fen": [10_000], "balance_fen": [2_345]}
+    )  # fmt: skip
     indicators = pl.DataFrame(
         {
             "level": ["jurisdiction", "jurisdiction", "county"],
@@ -142,7 +148,7 @@ def _tables(recon_rows: int = 3) -> dict[str, pl.DataFrame]:
     return {
         "reconciliation": recon, "arrears": arrears, "founding_drive": founding,
         "prep_returns": prep, "unmatched": unmatched, "quarantine": quarantine,
-        "indicators": indicators,
+        "indicators": indicators, "late_fees": late_fees,
     }  # fmt: skip
 
 
@@ -215,6 +221,17 @@ def test_detail_sheets_have_translated_headers_and_values(tmp_path: Path) -> Non
     en_totals = _label_values(en.parent["Overview"])
     assert en_totals["Expected (yuan)"] == 29691.34 and en_totals["Quarantined rows"] == 1
     assert _label_values(en.parent["Run info"])["Config hash"] == RUN_INFO["config_hash"]
+
+
+def test_late_fee_sheet_shows_the_ledger_in_yuan_with_chinese_headers(tmp_path: Path) -> None:
+    ws = load_workbook(_write(tmp_path))["滞纳金台账"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == (
+        "统一社会信用代码", "单位名称", "管理工会", "应计滞纳金(元)", "已缴滞纳金(元)",
+        "滞纳金余额(元)",
+    )  # fmt: skip
+    assert rows[1] == (A, "=1+1测试单位", "城关镇工会", 123.45, 100, 23.45)
+    assert ws.cell(2, 4).number_format == ws.cell(2, 6).number_format == "#,##0.00"
 
 
 def test_overview_totals_equal_the_sums_of_the_frames_in_yuan(tmp_path: Path) -> None:

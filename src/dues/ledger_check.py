@@ -14,7 +14,7 @@ from dues.store import Store
 from dues.unit_months import SUMMED, unit_month_sums
 
 _KEY = ["run_id", "uscc", "month"]
-_FIGURES = [*SUMMED, "records"]
+_FIGURES = [*SUMMED, "records", "late_fee_fen"]
 
 
 def month_sums_of_run(store: Store, run_id: str) -> pl.DataFrame:

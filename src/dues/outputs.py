@@ -1,8 +1,8 @@
 """The outputs of SPEC §5 that are frames: their names (`OUT/<period>/<name>.parquet`).
 
 The column lists live beside the rule that makes each output (`unit_months`,
-`arrears`, `drive`, `indicators`, `reconcile`, `distribution`, `ingest` for the
-quarantine) and are collected here, so the run, the store and the workbook agree on
+`arrears`, `drive`, `indicators`, `late_fees`, `reconcile`, `distribution`, `ingest` for
+the quarantine) and are collected here, so the run, the store and the workbook agree on
 one list.
 """
 
@@ -16,6 +16,7 @@ from dues.arrears import ARREARS_COLUMNS
 from dues.distribution import DISTRIBUTION_COLUMNS, PAYOUT_COLUMNS
 from dues.drive import DRIVE_DETAIL_COLUMNS, FOUNDING_DRIVE_COLUMNS, PREP_RETURN_COLUMNS
 from dues.indicators import INDICATOR_COLUMNS
+from dues.late_fees import LATE_FEE_COLUMNS
 from dues.reconcile import UNMATCHED_COLUMNS
 from dues.unit_months import RECONCILIATION_COLUMNS
 
@@ -40,6 +41,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "unmatched": UNMATCHED_COLUMNS,
     "quarantine": QUARANTINE_COLUMNS,
     "indicators": INDICATOR_COLUMNS,
+    "late_fees": LATE_FEE_COLUMNS,
     "distribution": DISTRIBUTION_COLUMNS,  # long: a row per line × month × level (rule 13)
     "payouts": PAYOUT_COLUMNS,
 }

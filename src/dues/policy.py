@@ -124,6 +124,10 @@ class Policy(BaseModel):
     aging_bucket_days: tuple[int, ...] = (30, 90, 180, 365)
     # 1 month to 100 years: a typo such as 2006 for 2026 must not set the start period.
     max_back_months: int = Field(default=DEFAULT_MAX_BACK_MONTHS, ge=1, le=1200)
+    # Rule 12, off at 0. At most 100 bp (1% a day, twenty times the usual 0.05%): a
+    # larger figure is a typo, not a policy. Grace: at most a year.
+    late_fee_bp_per_day: int = Field(default=0, ge=0, le=100)
+    late_fee_grace_days: int = Field(default=0, ge=0, le=365)
     rates: tuple[Rate, ...] = Field(min_length=1)
     # Rule 13: tax-channel units with at most this many employees are the small_micro
     # class (their split rows apply first); 0 = no such class.

@@ -36,6 +36,7 @@ from dues.arrears import arrears
 from dues.checks import assert_columns, assert_unique
 from dues.drive import founding_drive, prep_returns
 from dues.indicators import indicators
+from dues.late_fees import late_fees, undated_lines
 from dues.periods import first_day, format_period, last_day, parse_period
 from dues.policy import Policy
 from dues.unit_months import reconciliation_of_sums, unit_month_sums
@@ -113,6 +114,10 @@ class Outputs:
     # unmatched, but money must not vanish silently (SPEC §3), so they are kept apart.
     unmatched_allocations: pl.DataFrame
     start_period: str
+    late_fees: pl.DataFrame
+    # Dues / preparatory lines without a paid date that the late-fee accrual counted as
+    # paid on their due dates (rule 12); 0 with late fees off, when no line is read.
+    late_fee_undated_lines: int = 0
 
     def frames(self) -> dict[str, pl.DataFrame]:
         """The SPEC §5 outputs among these, by output name (the quarantine is ingest's)."""
@@ -123,6 +128,7 @@ class Outputs:
             "prep_returns": self.prep_returns,
             "unmatched": self.unmatched,
             "indicators": self.indicators,
+            "late_fees": self.late_fees,
         }
 
 
@@ -130,11 +136,13 @@ def start_month(sums: pl.DataFrame, policy: Policy, end: int) -> int:
     """Configured start_period, else the earliest month any stored record is attributed to.
 
     Receipts of units outside the registry count too (SPEC §4): `sums` holds every
-    unit's. With no records at all the run period itself is the start.
+    unit's. Late-fee lines do not (they are no dues: a fee line for an old month
+    must not add months to reconcile). With no records at all the run period itself
+    is the start.
     """
     if policy.start_period is not None:
         return parse_period(policy.start_period)
-    earliest = sums.select(pl.col("month").min()).item()
+    earliest = sums.filter(pl.col("records") > 0).select(pl.col("month").min()).item()
     return end if earliest is None else int(earliest)
 
 
@@ -186,6 +194,7 @@ def reconcile(
         policy,
         period,
         as_of,
+        paid_lines=receipts,
     )
 
 
@@ -197,10 +206,15 @@ def reconcile_sums(
     policy: Policy,
     period: str,
     as_of: date | None = None,
+    *,
+    paid_lines: pl.DataFrame | None = None,
 ) -> Outputs:
     """`reconcile` from what the ledger keeps: the unit-month sums of every record
     (`unit_months.unit_month_sums`, every unit's) and the lines of units outside
-    the registry (any superset of them will do: those inside are left out here)."""
+    the registry (any superset of them will do: those inside are left out here).
+
+    `paid_lines` (columns `late_fees.PAID_LINE_COLUMNS`, the receipt lines of every
+    record the sums hold, any unit's) is needed only with late fees on (rule 12)."""
     _validate_registry(registry)
     end = parse_period(period)
     start = start_month(sums, policy, end)
@@ -213,6 +227,7 @@ def reconcile_sums(
     in_registry = registry.select("uscc")
     rows = reconciliation_of_sums(registry, sums, policy, start, end, as_of)
     owed = arrears(rows, policy)
+    fees_on = policy.late_fee_bp_per_day > 0
     return Outputs(
         reconciliation=rows,
         arrears=owed,
@@ -226,4 +241,16 @@ def reconcile_sums(
         .sort("voucher_no")
         .select(UNMATCHED_ALLOCATION_COLUMNS),
         start_period=format_period(start),
+        late_fees=late_fees(
+            registry,
+            rows,
+            sums,
+            paid_lines,
+            as_of,
+            policy.late_fee_bp_per_day,
+            policy.late_fee_grace_days,
+        ),
+        late_fee_undated_lines=undated_lines(paid_lines, registry)
+        if fees_on and paid_lines is not None
+        else 0,
     )

@@ -16,6 +16,8 @@ from dues.periods import MONTH_DTYPE, first_day_expr, format_period, month_index
 from dues.policy import LEVELS
 
 FISCAL_UNIT_TYPES = ("government_organ", "public_institution")
+# Receipt lines of this item are no dues (rule 5): they count in the late-fee ledger only.
+LATE_FEE_ITEM = "late_fee"
 
 
 def round_half_up(numerator: pl.Expr, denominator: int) -> pl.Expr:
@@ -76,10 +78,13 @@ def record_months(receipts: pl.DataFrame, allocations: pl.DataFrame, unit: str) 
 
     Columns: `unit` (the caller's unit key), month, wage_base_fen (any fund,
     allocations too), paid_dues_fen, paid_prep_fen, allocated_fen, receipt_lines
-    (1 for a receipt line, 0 for an allocation).
+    (1 for a receipt line, 0 for an allocation). Late-fee lines are left out: they are
+    no dues, add to no base and make no month filed (rule 5).
     """
     receipt_months = split_by_month(
-        receipts.select(unit, "item", "period_start", "period_end", "wage_base_fen", "amount_fen"),
+        receipts.filter(pl.col("item") != LATE_FEE_ITEM).select(
+            unit, "item", "period_start", "period_end", "wage_base_fen", "amount_fen"
+        ),
         ["wage_base_fen", "amount_fen"],
     ).select(
         unit,

@@ -371,7 +371,12 @@ def load_statement(
         )
     earliest = store.earliest_month(through_period=period)
     start = start_month(
-        pl.DataFrame({"month": [earliest]}, schema={"month": pl.Int64}), policy, end
+        pl.DataFrame(
+            {"month": [earliest], "records": [0 if earliest is None else 1]},
+            schema={"month": pl.Int64, "records": pl.Int64},
+        ),
+        policy,
+        end,
     )
     # The lines of runs of this period and earlier ones: those its outputs count.
     after = format_period(end + 1)

@@ -14,8 +14,10 @@ from datetime import date
 import polars as pl
 
 from dues.checks import assert_unique
+from dues.periods import MONTH_DTYPE, month_index
 from dues.policy import Policy
 from dues.rules import (
+    LATE_FEE_ITEM,
     channel,
     expected_fen,
     month_calendar,
@@ -51,8 +53,9 @@ RECONCILIATION_COLUMNS = (
     "days_past_due",
 )
 SUMMED = ("wage_base_fen", "paid_dues_fen", "paid_prep_fen", "allocated_fen", "receipt_lines")
-# Per unit and month: the sums of rules 4-5 and `records`, the number of record-months.
-SUM_COLUMNS = ("uscc", "month", *SUMMED, "records")
+# Per unit and month: the sums of rules 4-5 and `records`, the number of record-months,
+# and the late-fee lines' amounts (rule 12's collected late fee; in no other figure).
+SUM_COLUMNS = ("uscc", "month", *SUMMED, "records", "late_fee_fen")
 
 
 def unit_index(registry: pl.DataFrame) -> pl.DataFrame:
@@ -67,14 +70,28 @@ def unit_month_sums(receipts: pl.DataFrame, allocations: pl.DataFrame) -> pl.Dat
     One row per (uscc, month) with a record attributed to it, sorted; columns
     SUM_COLUMNS. Sums of sums are sums: the ledger keeps these per run, and a run adds
     its new lines' to the stored ones instead of reading every stored line again.
+
+    Late-fee lines are in no rule 4-5 figure; their amounts are `late_fee_fen`, each
+    line whole in the first month of its period (only the unit's total is used, rule
+    12), so a (uscc, month) with late fees only has a row with `records` = 0.
     """
-    return (
+    dues = (
         record_months(receipts, allocations, "uscc")
         .group_by("uscc", "month")
         .agg(pl.col(SUMMED).sum(), records=pl.len().cast(pl.Int64))
-        .sort("uscc", "month")
-        .select(SUM_COLUMNS)
     )
+    fees = (
+        receipts.filter(pl.col("item") == LATE_FEE_ITEM)
+        .group_by("uscc", month=month_index(pl.col("period_start")).cast(MONTH_DTYPE))
+        .agg(late_fee_fen=pl.col("amount_fen").sum())
+    )
+    if fees.is_empty():
+        both = dues.with_columns(late_fee_fen=pl.lit(0, pl.Int64))
+    else:
+        both = dues.join(fees, on=["uscc", "month"], how="full", coalesce=True).with_columns(
+            pl.col(*SUMMED, "records", "late_fee_fen").fill_null(0)
+        )
+    return both.sort("uscc", "month").select(SUM_COLUMNS)
 
 
 def month_totals(months: pl.DataFrame, n_units: int, start: int, end: int) -> pl.DataFrame:
@@ -109,7 +126,7 @@ def base_before(months: pl.DataFrame, n_units: int, start: int) -> pl.Series:
     Rule 4's "latest earlier month that has records" may lie before the start period.
     """
     latest = (
-        months.filter(pl.col("month") < start)
+        months.filter(pl.col("month") < start, pl.col("records") > 0)
         .group_by("unit", "month")
         .agg(pl.col("wage_base_fen").sum())
         .sort("month")

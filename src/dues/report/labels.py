@@ -22,6 +22,7 @@ SHEETS: dict[str, tuple[str, str]] = {
     "overview": ("概览", "Overview"),
     "reconciliation": ("对账明细", "Reconciliation"),
     "arrears": ("欠缴账龄", "Arrears aging"),
+    "late_fees": ("滞纳金台账", "Late fees"),
     "founding_drive": ("建会推动", "Founding drive"),
     "prep_returns": ("筹备金返还", "Prep fund returns"),
     "distribution": ("分成明细", "Distribution"),
@@ -81,6 +82,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "members": ("会员人数", "Members"),
     "union_founded": ("建会日期", "Union founded"),
     "returnable_fen": ("可返还筹备金(元)", "Returnable (yuan)"),
+    "accrued_fen": ("应计滞纳金(元)", "Late fee accrued (yuan)"),
+    "collected_fen": ("已缴滞纳金(元)", "Late fee collected (yuan)"),
+    "balance_fen": ("滞纳金余额(元)", "Late fee balance (yuan)"),
     "source_file": ("来源文件", "Source file"),
     "source_row": ("来源行号", "Source row"),
     "receipt_no": ("电子税票号码", "Receipt no."),
@@ -152,6 +156,13 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "unmatched_fen": ("未匹配税票金额(元)", "Unmatched receipts (yuan)"),
     "unmatched_allocations": ("未匹配财政划拨笔数", "Unmatched allocations"),
     "unmatched_allocations_fen": ("未匹配财政划拨金额(元)", "Unmatched allocations (yuan)"),
+    "late_fee_accrued_fen": ("应计滞纳金合计(元)", "Late fees accrued (yuan)"),
+    "late_fee_collected_fen": ("已缴滞纳金合计(元)", "Late fees collected (yuan)"),
+    "late_fee_balance_fen": ("滞纳金余额合计(元)", "Late fee balance (yuan)"),
+    "late_fee_undated_lines": (
+        "无入库日期按期限计的税票行数",
+        "Lines without paid date, taken as paid when due",
+    ),
 }
 
 # Enum columns of one table whose enum is not the column's everywhere: the split's

@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from _typeshed import SizedBuffer, StrPath
 
 # Detail sheets in workbook order, after 概览 and before 运行信息.
-DETAIL_TABLES = ("reconciliation", "arrears", "founding_drive", "prep_returns", "distribution",
-                 "payouts", "unmatched", "quarantine")  # fmt: skip
+DETAIL_TABLES = ("reconciliation", "arrears", "late_fees", "founding_drive", "prep_returns",
+                 "distribution", "payouts", "unmatched", "quarantine")  # fmt: skip
 # Tables a caller may leave out (written as empty sheets): the split came later than the
 # other outputs, and a workbook of the reconciliation alone is still one.
 _OPTIONAL = ("distribution", "payouts")

@@ -87,6 +87,9 @@ def totals_of(frames: dict[str, pl.DataFrame]) -> dict[str, int]:
         "credit_fen": _total(frames["arrears"], "credit_fen"),
         "unmatched_fen": _total(frames["unmatched"], "amount_fen"),
         "returnable_fen": _total(frames["prep_returns"], "returnable_fen"),
+        "late_fee_accrued_fen": _total(frames["late_fees"], "accrued_fen"),
+        "late_fee_collected_fen": _total(frames["late_fees"], "collected_fen"),
+        "late_fee_balance_fen": _total(frames["late_fees"], "balance_fen"),
         "founding_drive_units": frames["founding_drive"].height,
         "quarantined_rows": frames["quarantine"].height,
         "unmatched_receipts": frames["unmatched"].height,
@@ -130,6 +133,8 @@ def run_info(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
             "unmatched_allocations_fen": _total(unmatched_allocations, "amount_fen"),
             "distributed_lines": lines.height,
             "distributed_fen": _total(frames["distribution"], "amount_fen"),
+            # Rule 12 counted these as paid on their due dates (0 with late fees off).
+            "late_fee_undated_lines": int(work.late_fee_undated.read_text(encoding="utf-8")),
         },
     }
     note = detail_note(pl.scan_parquet(work.output("reconciliation")))

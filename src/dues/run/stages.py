@@ -22,6 +22,7 @@ import polars as pl
 from dues import ledger
 from dues.distribution import distribute
 from dues.files import write_parquet, write_text
+from dues.late_fees import PAID_LINE_COLUMNS
 from dues.outputs import RUN_JSON, empty_quarantine
 from dues.policy import policy_json
 from dues.reconcile import reconcile_sums
@@ -94,6 +95,13 @@ def merge(ctx: RunContext) -> None:
         later = meet_later_runs(store, ctx.period, merges)
         waiting = {k: read_waiting(store, k, ctx.period, registry, later) for k in merges}
         store.keep_policy(ctx.config_hash, policy_json(ctx.policy))
+        if ctx.policy.late_fee_bp_per_day > 0:
+            # Late fees on: the accrual needs the stored lines' paid dates (rule 12).
+            paid = store.load_line_columns("receipts", PAID_LINE_COLUMNS, before_period=ctx.period)
+            repeats = later.repeats.get("receipts")
+            if repeats is not None:
+                paid = pl.concat([paid, repeats.select(PAID_LINE_COLUMNS)])
+            write_parquet(paid, work.stored_paid_lines)
     ledger_now = ledger_now.with_repeats(later.repeats, registry)
     for lines, result in merges.items():
         # The ledger after this run is stored + new; the store takes new only.
@@ -137,6 +145,14 @@ def reconcile(ctx: RunContext) -> None:
     def outside(lines: str) -> pl.DataFrame:
         return pl.concat([pl.read_parquet(work.outside(lines)), new[lines]])
 
+    paid_lines = None
+    if ctx.policy.late_fee_bp_per_day > 0:
+        paid_lines = pl.concat(
+            [
+                pl.read_parquet(work.stored_paid_lines),
+                new["receipts"].select(PAID_LINE_COLUMNS),
+            ]
+        )
     try:
         outputs = reconcile_sums(
             pl.read_parquet(work.registry),
@@ -146,6 +162,7 @@ def reconcile(ctx: RunContext) -> None:
             ctx.policy,
             ctx.period,
             ctx.request.as_of,
+            paid_lines=paid_lines,
         )
     except ValueError as exc:
         raise RunError(str(exc)) from exc
@@ -167,6 +184,7 @@ def reconcile(ctx: RunContext) -> None:
     for name, frame in frames.items():
         write_parquet(frame, work.output(name))
     write_text(outputs.start_period, work.start_period)
+    write_text(str(outputs.late_fee_undated_lines), work.late_fee_undated)
     write_parquet(outputs.unmatched_allocations, work.unmatched_allocations)
     write_parquet(split.lines, work.distributed_lines)
     for lines in _LINES.values():

@@ -7,9 +7,9 @@ subfolder and reads only what earlier stages wrote; the last stages fill
 
     ingest/     registry, collections, allocations, quarantine (parquet), stats.json
     merge/      new_*, outside_*, waiting_* and marks_* receipts and allocations, stored_sums,
-                quarantine, stats.json
+                quarantine, stats.json, stored_paid_lines (only with late fees on)
     reconcile/  new_sums, start_period.txt, unmatched_allocations.parquet,
-                distributed_lines, new_waiting_* and taken_* (rule 13)
+                distributed_lines, new_waiting_* and taken_* (rule 13), late_fee_undated.txt
     out/        the SPEC §5 outputs, run.json, report.xlsx
     committing  written just before the commit is tried (dues.run.commit)
     previous/   the OUT/<period>/ a publish moved aside (dues.run.publish)
@@ -118,6 +118,12 @@ class WorkFolder:
         return self.root / "merge" / "stored_sums.parquet"
 
     @property
+    def stored_paid_lines(self) -> Path:
+        """What the late-fee accrual needs of the receipt lines earlier periods stored
+        (late_fees.PAID_LINE_COLUMNS); written only with late fees on."""
+        return self.root / "merge" / "stored_paid_lines.parquet"
+
+    @property
     def quarantine(self) -> Path:
         """Every quarantined row of the run: ingest's and the merge's conflicts."""
         return self.root / "merge" / "quarantine.parquet"
@@ -153,6 +159,11 @@ class WorkFolder:
     def taken(self, kind: str) -> Path:
         """Keys of the waiting lines of `kind` this run distributed."""
         return self.root / "reconcile" / f"taken_{kind}.parquet"
+
+    @property
+    def late_fee_undated(self) -> Path:
+        """How many lines the late-fee accrual counted as paid on their due dates."""
+        return self.root / "reconcile" / "late_fee_undated.txt"
 
     # ---- out/: the staged OUT/<period>/ ----
     @property

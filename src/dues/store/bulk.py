@@ -39,7 +39,7 @@ path in turn in one process, median of 3 to 5 turns on the 2-core machine):
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import polars as pl
@@ -160,11 +160,17 @@ def _executemany_sqlite(conn: sa.Connection, table: sa.Table, frame: pl.DataFram
 
 
 def read_frame(
-    conn: sa.Connection, table: sa.Table, where: sa.ColumnElement[bool] | None
+    conn: sa.Connection,
+    table: sa.Table,
+    where: sa.ColumnElement[bool] | None,
+    columns: Sequence[str] | None = None,
 ) -> pl.DataFrame:
-    """All columns of ``table`` (store-owned ones too) for the rows matching ``where``."""
+    """All columns of ``table`` (store-owned ones too), or only ``columns``, for the rows
+    matching ``where``."""
     schema = frame_schema(table, with_store_owned=True)
-    statement = sa.select(*table.columns)
+    if columns is not None:
+        schema = pl.Schema({name: schema[name] for name in columns})
+    statement = sa.select(*(table.c[name] for name in schema))
     if where is not None:
         statement = statement.where(where)
     backend = _backend(conn)

@@ -219,10 +219,24 @@ class Store:
         check_period(through_period)
         table = t.unit_month_sums
         runs = sa.select(t.runs.c.run_id).where(t.runs.c.period <= through_period)
-        query = sa.select(sa.func.min(table.c.month)).where(table.c.run_id.in_(runs))
+        # Late-fee lines make no month of their own (records 0): they are no dues.
+        query = sa.select(sa.func.min(table.c.month)).where(
+            table.c.run_id.in_(runs), table.c.records > 0
+        )
         with self._transaction("cannot find the earliest stored month") as conn:
             earliest = conn.execute(query).scalar_one_or_none()
         return None if earliest is None else int(earliest)
+
+    def load_line_columns(
+        self, kind: LineKind, columns: Sequence[str], *, before_period: str
+    ) -> pl.DataFrame:
+        """``columns`` of the stored lines of ``kind`` of runs of periods before
+        ``before_period``, in no particular order: what a rule needs of every line the
+        period's outputs count (the late-fee accrual's paid dates), and no more."""
+        table, _ = _LINES[kind]
+        where = table.c.run_id.in_(_runs_before(before_period))
+        with self._transaction(f"cannot load {table.name}") as conn:
+            return read_frame(conn, table, where, columns)
 
     def load_lines_of_run(self, kind: LineKind, run_id: str) -> pl.DataFrame:
         """The lines of ``kind`` stored by run ``run_id`` (to rebuild its sums)."""

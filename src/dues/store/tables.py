@@ -184,6 +184,8 @@ allocations = sa.Table(
 # (month = year * 12 + month - 1). Written in the transaction that stores the lines
 # and deleted with them, so a run reads these instead of every stored line;
 # `dues ledger check` rebuilds them from the lines and lists what differs.
+# late_fee_fen: the late-fee lines' amounts (rule 12's collected), in no other figure
+# (migration 0009; 0 for the runs before it, which stored no late-fee line).
 unit_month_sums = sa.Table(
     "unit_month_sums",
     metadata,
@@ -196,6 +198,7 @@ unit_month_sums = sa.Table(
     _int("allocated_fen"),
     _int("receipt_lines"),
     _int("records"),
+    sa.Column("late_fee_fen", sa.BigInteger(), nullable=False, server_default="0"),
 )
 
 # Rule 13's bookkeeping, one row per line (by its key) that is not simply distributed
@@ -411,6 +414,17 @@ result_payouts = _result_table(
     _int("amount_fen", nullable=True),
 )
 
+result_late_fees = _result_table(
+    "result_late_fees",
+    ("uscc",),
+    _text("uscc"),
+    _text("name", nullable=True),
+    _text("jurisdiction", nullable=True),
+    _int("accrued_fen", nullable=True),
+    _int("collected_fen", nullable=True),
+    _int("balance_fen", nullable=True),
+)
+
 # The outputs of SPEC §5 stored per period (quarantine is stored per run).
 RESULT_TABLES: Mapping[str, sa.Table] = {
     "reconciliation": result_reconciliation,
@@ -419,6 +433,7 @@ RESULT_TABLES: Mapping[str, sa.Table] = {
     "prep_returns": result_prep_returns,
     "unmatched": result_unmatched,
     "indicators": result_indicators,
+    "late_fees": result_late_fees,
     "distribution": result_distribution,
     "payouts": result_payouts,
 }
