@@ -280,6 +280,7 @@ class Distribution:
     """What a run distributes (rule 13), and its bookkeeping for the store."""
 
     lines: pl.DataFrame  # distributable_lines of the lines distributed
+    wide: pl.DataFrame  # one row per line × month (what the store and 分成明细 keep)
     long: pl.DataFrame  # distribution.parquet
     payouts: pl.DataFrame  # payouts.parquet
     # Per kind, the run's own lines the store keeps watch of: key columns, uscc,
@@ -331,5 +332,8 @@ def distribute(
         waiting[kind] = pl.concat([waits, done]).sort(keys)
         taken[kind] = theirs.select(*keys, "uscc", run_id="stored_run").sort(keys)
     lines = distributable_lines(mine["receipts"], mine["allocations"])
-    long = distribution_long(distribution_wide(lines, registry, policy))
-    return Distribution(lines=lines, long=long, payouts=payouts(long), waiting=waiting, taken=taken)
+    wide = distribution_wide(lines, registry, policy)
+    long = distribution_long(wide)
+    return Distribution(
+        lines=lines, wide=wide, long=long, payouts=payouts(long), waiting=waiting, taken=taken
+    )

@@ -68,7 +68,8 @@ def write_staged_workbook(folder: Path, lang: Lang, info: Mapping[str, Any] | No
     large = ("reconciliation", "distribution")
     frames = {n: pl.read_parquet(output_path(folder, n)) for n in NAMES if n not in large}
     distribution = pl.scan_parquet(output_path(folder, "distribution"))
-    if is_big(_line_months(distribution)):
+    # run.json says when 分成明细 is left empty (distribution_note, counted once).
+    if "report_distribution" in info:
         frames["distribution"] = distribution.head(0).collect()
     else:
         frames["distribution"] = distribution.collect()

@@ -51,7 +51,8 @@ def stored_results(ctx: RunContext) -> dict[str, pl.DataFrame]:
             continue  # stored apart, as the run's quarantine
         frame = pl.scan_parquet(ctx.work.output(name))
         if name == "distribution":
-            out[name] = frame.collect()  # long; the store keeps it wide (dues.store.frames)
+            # The store keeps it wide: the reconcile stage staged that shape too.
+            out[name] = pl.read_parquet(ctx.work.distribution_wide)
             continue
         if name == "reconciliation":
             frame = frame.filter(pl.col("period") == ctx.period)

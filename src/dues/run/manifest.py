@@ -106,13 +106,12 @@ def distribution_record(lines: pl.DataFrame, long: pl.DataFrame) -> dict[str, An
 def run_info(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
     """The content of run.json, from the staged outputs and the conservation records."""
     work = ctx.work
-    frames = {n: pl.read_parquet(work.output(n)) for n in NAMES if n != "reconciliation"}
-    frames["reconciliation"] = pl.read_parquet(
-        work.output("reconciliation"), columns=_TOTAL_COLUMNS
-    )
+    # Of the big frames, only the columns the totals and the split's conservation sum.
+    columns = {"reconciliation": _TOTAL_COLUMNS, "distribution": ["channel", "fund", "amount_fen"]}
+    frames = {n: pl.read_parquet(work.output(n), columns=columns.get(n)) for n in NAMES}
     # Allocations to units not in the registry: in no SPEC output, so counted here.
     unmatched_allocations = pl.read_parquet(work.unmatched_allocations, columns=["amount_fen"])
-    lines = pl.read_parquet(work.distributed_lines)
+    lines = pl.read_parquet(work.distributed_lines, columns=["channel", "fund", "amount_fen"])
     split = distribution_record(lines, frames["distribution"])
     info: dict[str, Any] = {
         "run_id": ctx.run_id,

@@ -187,6 +187,7 @@ def reconcile(ctx: RunContext) -> None:
     write_text(str(outputs.late_fee_undated_lines), work.late_fee_undated)
     write_parquet(outputs.unmatched_allocations, work.unmatched_allocations)
     write_parquet(split.lines, work.distributed_lines)
+    write_parquet(split.wide, work.distribution_wide)
     for lines in _LINES.values():
         write_parquet(split.waiting[lines], work.new_waiting(lines))
         write_parquet(split.taken[lines], work.taken(lines))

@@ -152,6 +152,12 @@ class WorkFolder:
         """The lines the run distributed (rule 13): what the split's conservation checks."""
         return self.root / "reconcile" / "distributed_lines.parquet"
 
+    @property
+    def distribution_wide(self) -> Path:
+        """The distribution one row per line × month, as the store keeps it: staged beside
+        the long distribution.parquet so the commit need not pivot 5× the rows back."""
+        return self.root / "reconcile" / "distribution_wide.parquet"
+
     def new_waiting(self, kind: str) -> Path:
         """Keys and uscc of the new lines of `kind` that wait to be distributed."""
         return self.root / "reconcile" / f"new_waiting_{kind}.parquet"
