@@ -187,33 +187,24 @@ def distribution_wide(lines: pl.DataFrame, registry: pl.DataFrame, policy: Polic
 
 def distribution_long(wide: pl.DataFrame) -> pl.DataFrame:
     """The wide rows as distribution.parquet has them: one row per line × month × level
-    with a share, sorted by (channel, key, period, level in split order)."""
-    level = pl.col("level")
-    long = (
-        wide.with_row_index("_row")
-        .unpivot(
-            on=list(LEVEL_COLUMNS),
-            index=["_row", *WIDE_COLUMNS[:9]],
-            variable_name="level",
-            value_name="amount_fen",
-        )
-        .filter(pl.col("amount_fen").is_not_null())
-        .with_columns(
-            level=level.str.strip_suffix("_fen"),
-            _level=level.replace_strict(
-                {c: i for i, c in enumerate(LEVEL_COLUMNS)}, return_dtype=pl.Int64
-            ),
-        )
-    )
-    is_base = pl.col("level") == "base"
+    with a share, sorted by (channel, key, period, level in split order).
+
+    Each wide row becomes its five levels by exploding lists built in level order, so
+    the rows come out in the wide rows' order and need no sort: at a province's first
+    run that is five million rows (an unpivot and a sort of them took twice the time
+    and memory)."""
+    recipients = [pl.col("base_recipient"), *(pl.lit(level) for level in LEVELS[1:])]
+    kinds = [pl.col("base_recipient_kind"), *(pl.lit(UPPER_LEVEL) for _ in LEVELS[1:])]
     return (
-        long.with_columns(
-            recipient=pl.when(is_base).then("base_recipient").otherwise("level"),
-            recipient_kind=pl.when(is_base)
-            .then("base_recipient_kind")
-            .otherwise(pl.lit(UPPER_LEVEL)),
+        wide.with_columns(
+            level=pl.lit(list(LEVELS), dtype=pl.List(pl.String)),
+            amount_fen=pl.concat_list(list(LEVEL_COLUMNS)),
+            recipient=pl.concat_list(recipients),
+            recipient_kind=pl.concat_list(kinds),
         )
-        .sort("_row", "_level")
+        .select(*WIDE_COLUMNS[:7], "level", "recipient", "amount_fen", "recipient_kind")
+        .explode("level", "recipient", "amount_fen", "recipient_kind")
+        .filter(pl.col("amount_fen").is_not_null())
         .select(DISTRIBUTION_COLUMNS)
     )
 
