@@ -109,14 +109,14 @@ class StageProgress:
     Shown on stderr while it is a terminal; anywhere else (a pipe, a file, a test) the
     run says nothing until its summary, and an error stays the one line it is. The
     stage running has a spinner and its time so far; each finished stage stays as one
-    line. `hook` is the plain callback `dues.run` takes (dues.run.stages.StageHook).
+    line, and the spinner is gone before any other line is written. `hook` is the plain
+    callback `dues.run` takes (dues.run.stages.StageHook).
     """
 
     def __init__(self, lang: Lang, out: Console | None = None) -> None:
         self.lang: Lang = lang
         self.console = out or err_console
-        self.live: Progress | None = None
-        self.task: int | None = None
+        self.live: Progress | None = None  # the running stage's spinner
 
     def hook(self) -> StageHook | None:
         """The callback to give a run; None off a terminal (nothing is shown)."""
@@ -130,23 +130,20 @@ class StageProgress:
 
     def on_stage(self, name: str, event: StageEvent, seconds: float) -> None:
         label = stage_label(name, self.lang)
+        self.stop()  # a stage's spinner goes before anything else is written
         if event == "start":
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-            if self.live is None:
-                self.live = Progress(
-                    SpinnerColumn(),
-                    TextColumn("{task.description}"),
-                    TimeElapsedColumn(),
-                    console=self.console,
-                    transient=True,
-                )
-                self.live.start()
-            self.task = self.live.add_task(f"{name:<18} {label}")
+            self.live = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.live.add_task(f"{name:<18} {label}")
+            self.live.start()
             return
-        if self.live is not None and self.task is not None:
-            self.live.remove_task(self.task)  # type: ignore[arg-type]
-            self.task = None
         took = text("stage.seconds", self.lang, seconds=seconds)
         if event == "done":
             line = f"[green]✓[/] {name:<18} {label}  [dim]{took}[/]"
@@ -155,11 +152,10 @@ class StageProgress:
         self.console.print(line, highlight=False, soft_wrap=True)
 
     def stop(self) -> None:
-        """End the live display (at the run's end, however it ends)."""
+        """End the spinner, if one turns (at the run's end, however it ends)."""
         if self.live is not None:
             self.live.stop()
             self.live = None
-            self.task = None
 
 
 @app.command()
@@ -381,6 +377,7 @@ def run(
         summary = execute(request, progress.hook())
         stale = stale_after(request.db, period)
     except (RunError, StoreError, InputError) as exc:
+        progress.stop()
         raise fail(str(exc)) from exc
     finally:
         progress.stop()
@@ -480,6 +477,7 @@ def rerun(
         )
         stale = stale_after(url, "0000-00")
     except (RunError, StoreError) as exc:
+        progress.stop()
         raise fail(str(exc)) from exc
     finally:
         progress.stop()
