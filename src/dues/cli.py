@@ -911,7 +911,9 @@ def print_summary(summary: RunSummary, lang: Lang = "zh") -> None:
     for key, value in rows:
         table.add_row(text(key, lang), value)
     console.print(table)
-    console.print(text("summary.report", lang, path=shown(summary.report)), highlight=False)
+    console.print(
+        text("summary.report", lang, path=shown(summary.report)), highlight=False, soft_wrap=True
+    )
 
 
 MULTI_VALUE_OPTIONS = ("--collections", "--allocations")
