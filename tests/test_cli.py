@@ -115,8 +115,9 @@ def test_without_a_prefect_server_a_run_happens_in_this_process_without_prefect(
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "report: out/2026-07/report.xlsx" in done.stdout
-    assert f"ledger: sqlite:///{tmp_path / 'ledger.db'} — empty: this is its first run" in (
+    # Said in the workbook's language, Chinese by default (dues.cli_text).
+    assert "报表：out/2026-07/report.xlsx" in done.stdout
+    assert f"台账：sqlite:///{tmp_path / 'ledger.db'} — 空：这是它的第一次运行" in (
         " ".join(done.stdout.split())
     )
     history = CliRunner().invoke(

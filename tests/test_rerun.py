@@ -184,10 +184,11 @@ def test_a_july_re_run_marks_the_later_months_and_rerun_restores_them(
          "--out", str(out), "--db", db],
     )  # fmt: skip
     assert again.exit_code == 0, again.output
-    said = [" ".join(line.split()) for line in again.output.splitlines() if "stale" in line]
+    # In the workbook's language, Chinese by default (dues.cli_text).
+    said = [" ".join(line.split()) for line in again.output.splitlines() if "过时" in line]
     assert said == [
-        "stale: 2026-08, 2026-09, 2026-10 — derived before this run of 2026-07; "
-        "re-derive with `dues rerun --from 2026-08`"
+        "过时：2026-08, 2026-09, 2026-10 — 在本次 2026-07 运行之前生成；"
+        "用 `dues rerun --from 2026-08` 重新生成"
     ]
     assert stale(db) == LATER
     # The console's width is fixed when dues.cli is first imported (COLUMNS comes late).
@@ -201,7 +202,7 @@ def test_a_july_re_run_marks_the_later_months_and_rerun_restores_them(
     ) in table.output
     result = CliRunner().invoke(app, ["rerun", "--from", "2026-08", "--db", db, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert [line.split(":")[0] for line in result.output.splitlines() if "re-derived" in line] == (
+    assert [line.split("：")[0] for line in result.output.splitlines() if "已重新生成" in line] == (
         LATER
     )
     assert stale(db) == []
@@ -243,7 +244,7 @@ def test_a_conflict_with_a_later_months_line_names_the_run_that_keeps_it(tmp_pat
         ["run", "--period", "2026-07", "--registry", str(INPUTS / SUMMARY["registry"]),
          "--collections", *(str(INPUTS / f) for f in july["collections"]),
          "--allocations", *(str(INPUTS / f) for f in july["allocations"]),
-         "--out", str(out), "--db", db],
+         "--out", str(out), "--db", db, "--lang", "en"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     said = [" ".join(line.split()) for line in result.output.splitlines() if "conflicts:" in line]

@@ -232,3 +232,31 @@ def test_a_county_with_its_own_aging_buckets_gets_them_everywhere(tmp_path: Path
     with open_store(f"sqlite:///{tmp_path / 'ledger.db'}") as store:
         stored = store.load_results("arrears", "2026-10")
     assert [c for c in stored.columns if c.startswith("aging_")] == aging
+
+
+# ---- the stage hook: what the command line's progress display is told --------------------
+
+
+def test_the_stage_hook_is_told_of_every_stage_in_order_with_its_time(tmp_path: Path) -> None:
+    events: list[tuple[str, str, float]] = []
+    collections = csv(tmp_path, "c.csv", line("R1", "2026-10", "100.00"))
+    run_period(
+        request(tmp_path, "2026-10", collections),
+        on_stage=lambda name, event, s: events.append((name, event, s)),
+    )
+    expected = [(stage.name, event) for stage in STAGES for event in ("start", "done")]
+    assert [(name, event) for name, event, _ in events] == expected
+    assert all(s == 0.0 for _, event, s in events if event == "start")
+    assert all(s > 0.0 for _, event, s in events if event == "done")
+
+
+def test_the_stage_hook_is_told_which_stage_failed_and_the_error_goes_on(tmp_path: Path) -> None:
+    events: list[tuple[str, str]] = []
+    bad = tmp_path / "c.csv"
+    bad.write_text("no header here\n", encoding="utf-8")
+    with pytest.raises(RunError, match="no header row"):
+        run_period(
+            request(tmp_path, "2026-10", bad),
+            on_stage=lambda name, event, _s: events.append((name, event)),
+        )
+    assert events == [("ingest", "start"), ("ingest", "failed")]

@@ -11,13 +11,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from dues.cli_text import say as text
+from dues.cli_text import stage_label
 from dues.errors import one_line
 from dues.readers import InputError
 from dues.summary import yuan
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from dues.report.labels import Lang
-    from dues.run import RunRequest, RunSummary
+    from dues.run import RunRequest, RunSummary, StageEvent, StageHook
     from dues.validate import ValidateResult
 
 app = typer.Typer(
@@ -40,7 +44,9 @@ DbOption = Annotated[
     typer.Option(help=DB_HELP),
 ]
 OutOption = Annotated[Path, typer.Option(help="Output folder; results go to OUT/<period>/.")]
-LangOption = Annotated[str, typer.Option(help="Workbook language: zh or en.")]
+LangOption = Annotated[
+    str, typer.Option(help="Language of the workbook and of what the command says: zh or en.")
+]
 WaitOption = Annotated[
     float,
     typer.Option(
@@ -95,6 +101,61 @@ def check_output_folder(out: Path) -> bool:
     except OSError as exc:
         raise fail(f"--out {out}: the folder is not writable ({exc.strerror or exc})") from exc
     return created
+
+
+class StageProgress:
+    """The stages of a run as they start and finish, with their times, on a terminal.
+
+    Shown on stderr while it is a terminal; anywhere else (a pipe, a file, a test) the
+    run says nothing until its summary, and an error stays the one line it is. The
+    stage running has a spinner and its time so far; each finished stage stays as one
+    line, and the spinner is gone before any other line is written. `hook` is the plain
+    callback `dues.run` takes (dues.run.stages.StageHook).
+    """
+
+    def __init__(self, lang: Lang, out: Console | None = None) -> None:
+        self.lang: Lang = lang
+        self.console = out or err_console
+        self.live: Progress | None = None  # the running stage's spinner
+
+    def hook(self) -> StageHook | None:
+        """The callback to give a run; None off a terminal (nothing is shown)."""
+        return self.on_stage if self.console.is_terminal else None
+
+    def heading(self, line: str) -> None:
+        """A line above the stages (`dues rerun`: the period re-derived next)."""
+        if self.console.is_terminal:
+            self.stop()
+            self.console.print(line, highlight=False, soft_wrap=True)
+
+    def on_stage(self, name: str, event: StageEvent, seconds: float) -> None:
+        label = stage_label(name, self.lang)
+        self.stop()  # a stage's spinner goes before anything else is written
+        if event == "start":
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self.live = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+            )
+            self.live.add_task(f"{name:<18} {label}")
+            self.live.start()
+            return
+        took = text("stage.seconds", self.lang, seconds=seconds)
+        if event == "done":
+            line = f"[green]✓[/] {name:<18} {label}  [dim]{took}[/]"
+        else:
+            line = f"[red]✗[/] {name:<18} {label}  [red]{text('stage.failed', self.lang)}[/] {took}"
+        self.console.print(line, highlight=False, soft_wrap=True)
+
+    def stop(self) -> None:
+        """End the spinner, if one turns (at the run's end, however it ends)."""
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
 
 
 @app.command()
@@ -310,24 +371,27 @@ def run(
         replace=replace,
     )
     check_prefect_api()  # before the ledger is even opened
+    progress = StageProgress(chosen_lang)
     try:
-        announce_ledger(request.db)
-        summary = execute(request)
+        announce_ledger(request.db, chosen_lang)
+        summary = execute(request, progress.hook())
         stale = stale_after(request.db, period)
     except (RunError, StoreError, InputError) as exc:
+        progress.stop()
         raise fail(str(exc)) from exc
-    print_summary(summary)
-    note_kept_later(summary.out_dir)
+    finally:
+        progress.stop()
+    print_summary(summary, chosen_lang)
+    note_kept_later(summary.out_dir, chosen_lang)
     if stale:
         console.print(
-            f"[bold yellow]stale:[/] {', '.join(stale)} — derived before this run of "
-            f"{period}; re-derive with `dues rerun --from {stale[0]}`",
+            text("stale", chosen_lang, periods=", ".join(stale), period=period, first=stale[0]),
             highlight=False,
             soft_wrap=True,
         )
 
 
-def note_kept_later(folder: Path) -> None:
+def note_kept_later(folder: Path, lang: Lang = "zh") -> None:
     """One line when conflicts of this run contradict lines a later month's run keeps."""
     import polars as pl
 
@@ -337,11 +401,11 @@ def note_kept_later(folder: Path) -> None:
     kept = kept_by_later(pl.read_parquet(output_path(folder, "quarantine")))
     if kept:
         rows = sum(n for _, _, n in kept)
-        runs = ", ".join(f"run {run} of {period}" for run, period, _ in kept)
+        runs = ", ".join(
+            text("conflicts.run", lang, run=run, period=period) for run, period, _ in kept
+        )
         console.print(
-            f"[bold yellow]conflicts:[/] {rows} quarantined line(s) contradict lines kept by "
-            f"{runs}, which ran first (SPEC §3: the first accepted line is kept); "
-            "see quarantine.parquet",
+            text("conflicts", lang, rows=rows, runs=runs),
             highlight=False,
             soft_wrap=True,
         )
@@ -393,32 +457,49 @@ def rerun(
     def say(line: str) -> None:
         console.print(line, highlight=False, soft_wrap=True)
 
+    progress = StageProgress(chosen_lang)
+
+    def period_progress(period: str) -> StageHook | None:
+        progress.heading(text("rerun.period", chosen_lang, period=period))
+        return progress.hook()
+
     try:
-        announce_ledger(url)
+        announce_ledger(url, chosen_lang)
         summaries = rerun_from(
             from_period,
             out=out,
             db=url,
             config=config or settings.config,
             say=say,
+            progress=period_progress,
             lang=chosen_lang,
             wait_s=wait,
         )
         stale = stale_after(url, "0000-00")
     except (RunError, StoreError) as exc:
+        progress.stop()
         raise fail(str(exc)) from exc
+    finally:
+        progress.stop()
     for summary in summaries:
         t = summary.totals
         say(
-            f"{summary.period}: re-derived as run {summary.run_id} — expected "
-            f"{yuan(t['expected_fen'])}, paid {yuan(t['paid_fen'])}, arrears "
-            f"{yuan(t['arrears_fen'])} yuan; {summary.report}"
+            text(
+                "rerun.done",
+                chosen_lang,
+                period=summary.period,
+                run=summary.run_id,
+                expected=yuan(t["expected_fen"]),
+                paid=yuan(t["paid_fen"]),
+                arrears=yuan(t["arrears_fen"]),
+                report=summary.report,
+            )
         )
     if stale:
-        say(f"still stale: {', '.join(stale)}")
+        say(text("rerun.still_stale", chosen_lang, periods=", ".join(stale)))
 
 
-def announce_ledger(url: str) -> None:
+def announce_ledger(url: str, lang: Lang = "zh") -> None:
     """Which ledger a run uses and what it holds: a clerk sees a wrong or new one at once."""
     import polars as pl
 
@@ -428,32 +509,34 @@ def announce_ledger(url: str) -> None:
         runs = store.list_runs()
         shown = store.url
     if runs.is_empty():
-        console.print(
-            f"ledger: {shown} — empty: this is its first run", highlight=False, soft_wrap=True
-        )
+        console.print(text("ledger.empty", lang, url=shown), highlight=False, soft_wrap=True)
         return
     done = sorted(runs.filter(pl.col("status") == "completed")["period"].to_list())
     console.print(
-        f"ledger: {shown} — {runs.height} run(s), periods {done[0]} … {done[-1]}",
+        text("ledger.runs", lang, url=shown, runs=runs.height, first=done[0], last=done[-1]),
         highlight=False,
         soft_wrap=True,
     )
 
 
-def execute(request: RunRequest) -> RunSummary:
+def execute(request: RunRequest, on_stage: StageHook | None = None) -> RunSummary:
     """Run `request` in this process (local mode), or through Prefect when a server is named.
 
     Without PREFECT_API_URL the stages run here, as `dues.run.run_period`, and the run's
     history is the ledger's own `runs` table (`dues runs`): Prefect's throwaway server
     would cost more than a county's whole run. With it, the `monthly-reconciliation`
     flow runs the same stages as tasks, and the run shows in Prefect's UI.
+
+    `on_stage` is told of each stage in local mode only: the flow's parameters are
+    data Prefect stores, not a callback, and Prefect's own log lines say when each
+    task starts and finishes.
     """
     import os
 
     if not os.environ.get("PREFECT_API_URL"):
         from dues.run import run_period
 
-        return run_period(request)
+        return run_period(request, on_stage)
     check_prefect_api()
     from flows.monthly import flow_parameters, monthly_reconciliation
 
@@ -801,21 +884,36 @@ def serve(
     )
 
 
-def print_summary(summary: RunSummary) -> None:
+def print_summary(summary: RunSummary, lang: Lang = "zh") -> None:
+    """The run's figures in `lang` (dues.cli_text), and where its workbook is."""
     t = summary.totals
-    table = Table(title=f"dues {summary.period} (months {summary.start_period} … {summary.period})")
+    unmatched = text(
+        "summary.unmatched_value",
+        lang,
+        lines=t["unmatched_receipts"],
+        money=yuan(t["unmatched_fen"]),
+    )
+    rows = (
+        ("summary.expected", yuan(t["expected_fen"])),
+        ("summary.paid", yuan(t["paid_fen"])),
+        ("summary.arrears", yuan(t["arrears_fen"])),
+        ("summary.credit", yuan(t["credit_fen"])),
+        ("summary.returnable", yuan(t["returnable_fen"])),
+        ("summary.unmatched", unmatched),
+        ("summary.quarantined", str(t["quarantined_rows"])),
+        ("summary.drive", text("summary.drive_value", lang, units=t["founding_drive_units"])),
+    )
+    table = Table(
+        title=text("summary.title", lang, period=summary.period, start=summary.start_period)
+    )
     table.add_column("")
-    table.add_column("yuan", justify="right")
-    table.add_row("expected (due months)", yuan(t["expected_fen"]))
-    table.add_row("paid", yuan(t["paid_fen"]))
-    table.add_row("arrears", yuan(t["arrears_fen"]))
-    table.add_row("credit", yuan(t["credit_fen"]))
-    table.add_row("preparatory-fund returns", yuan(t["returnable_fen"]))
-    table.add_row("unmatched receipts", f"{t['unmatched_receipts']} · {yuan(t['unmatched_fen'])}")
-    table.add_row("quarantined rows", str(t["quarantined_rows"]))
-    table.add_row("founding drive", f"{t['founding_drive_units']} units")
+    table.add_column(text("summary.yuan", lang), justify="right")
+    for key, value in rows:
+        table.add_row(text(key, lang), value)
     console.print(table)
-    console.print(f"report: [bold]{summary.report}[/]")
+    console.print(
+        text("summary.report", lang, path=shown(summary.report)), highlight=False, soft_wrap=True
+    )
 
 
 MULTI_VALUE_OPTIONS = ("--collections", "--allocations")

@@ -22,7 +22,7 @@ after it is published by the next command that opens the ledger (recovery.py).
 from dues.run.manifest import RunSummary
 from dues.run.publish import discard
 from dues.run.request import RunContext, RunError, RunRequest, check_period, preflight
-from dues.run.stages import STAGES, Stage, run_period, summarize
+from dues.run.stages import STAGES, Stage, StageEvent, StageHook, run_period, summarize
 
 __all__ = [
     "STAGES",
@@ -31,6 +31,8 @@ __all__ = [
     "RunRequest",
     "RunSummary",
     "Stage",
+    "StageEvent",
+    "StageHook",
     "check_period",
     "discard",
     "preflight",

@@ -26,7 +26,7 @@ from dues.policy import Policy, load_policy, policy_hash
 from dues.run.manifest import RunSummary
 from dues.run.merge import RAW
 from dues.run.request import RunContext, RunError, RunRequest, check_period, preflight
-from dues.run.stages import STAGES, Stage, run_stages
+from dues.run.stages import STAGES, Stage, StageHook, run_stages
 from dues.run.workfolder import write_stats
 from dues.store import Store, open_store
 from dues.store.store import LineKind
@@ -99,14 +99,16 @@ def rerun_from(
     db: str,
     config: Path | None = None,
     say: Callable[[str], None] = print,
+    progress: Callable[[str], StageHook | None] | None = None,
     **options: object,
 ) -> list[RunSummary]:
     """Re-derive every completed period from `first` on, oldest first (see the module).
 
     `config` is the policy applied to a run whose own policy the ledger does not keep
     (runs from before revision 0005); `say` gets one line for each such run. `options`
-    are RunRequest's (lang, wait_s). Stops at the first failure: the periods done stay
-    done, the rest stay stale.
+    are RunRequest's (lang, wait_s). `progress(period)`, if given, is the stage hook of
+    that period's run (dues.run.stages.StageHook), asked as the run begins. Stops at the
+    first failure: the periods done stay done, the rest stay stale.
     """
     check_period(first)
     with open_store(db) as store:
@@ -125,7 +127,8 @@ def rerun_from(
         )
         # Held, settled and published as a run of the period is: a rerun that dies
         # after its commit is published by the next command, like any run.
-        summaries.append(run_stages(preflight(request, policy), REDERIVE_STAGES))
+        on_stage = None if progress is None else progress(run["period"])
+        summaries.append(run_stages(preflight(request, policy), REDERIVE_STAGES, on_stage))
     return summaries
 
 

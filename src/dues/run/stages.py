@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 
@@ -250,6 +251,14 @@ STAGES: tuple[Stage, ...] = (
 )
 
 
+# What a stage hook is told: a stage starts, finishes, or fails (the error follows).
+StageEvent = Literal["start", "done", "failed"]
+# `on_stage(name, event, seconds)`: called as each stage starts (seconds 0) and ends
+# (the stage's seconds). A plain callback: the command line shows it on a terminal,
+# the core knows nothing of how (no rich, no Prefect here).
+StageHook = Callable[[str, StageEvent, float], None]
+
+
 def summarize(ctx: RunContext) -> RunSummary:
     """What the published run says of itself: run.json's figures and the stages' timings."""
     info = json.loads((ctx.final / RUN_JSON).read_text(encoding="utf-8"))
@@ -257,12 +266,15 @@ def summarize(ctx: RunContext) -> RunSummary:
     return RunSummary.of(info, ctx.final, timings)
 
 
-def run_period(request: RunRequest) -> RunSummary:
-    """The whole monthly job as a plain function (no Prefect needed)."""
-    return run_stages(preflight(request), STAGES)
+def run_period(request: RunRequest, on_stage: StageHook | None = None) -> RunSummary:
+    """The whole monthly job as a plain function (no Prefect needed); `on_stage` is told
+    of each stage as it starts and ends (`StageHook`)."""
+    return run_stages(preflight(request), STAGES, on_stage)
 
 
-def run_stages(ctx: RunContext, stages: tuple[Stage, ...]) -> RunSummary:
+def run_stages(
+    ctx: RunContext, stages: tuple[Stage, ...], on_stage: StageHook | None = None
+) -> RunSummary:
     """Walk `stages` holding the ledger, and settle the work folder however they end.
 
     The ledger is held from before the first stage reads it until the run's outputs
@@ -278,7 +290,7 @@ def run_stages(ctx: RunContext, stages: tuple[Stage, ...]) -> RunSummary:
             try:
                 for stage in stages:
                     fault(f"before-{stage.name}")
-                    stage.run(ctx)
+                    _run_stage(stage, ctx, on_stage)
                 fault("after-publish")
                 return summarize(ctx)
             finally:
@@ -286,3 +298,18 @@ def run_stages(ctx: RunContext, stages: tuple[Stage, ...]) -> RunSummary:
     finally:
         if not locked:
             discard(ctx)  # refused before it read anything
+
+
+def _run_stage(stage: Stage, ctx: RunContext, on_stage: StageHook | None) -> None:
+    """Run `stage`, telling `on_stage` when it starts and how it ended, after how long."""
+    if on_stage is None:
+        stage.run(ctx)
+        return
+    on_stage(stage.name, "start", 0.0)
+    start = time.perf_counter()
+    try:
+        stage.run(ctx)
+    except BaseException:
+        on_stage(stage.name, "failed", time.perf_counter() - start)
+        raise
+    on_stage(stage.name, "done", time.perf_counter() - start)
