@@ -18,6 +18,7 @@ from openpyxl.cell.cell import ERROR_CODES
 from dues.report import cells
 from dues.report.cells import FILLS, NO_FILL, Column, bp_to_ratio, fen_to_yuan
 from dues.report.labels import Lang, sheet_name
+from dues.report.quarantine_book import workbook_quarantine
 from dues.report.table import _fill_index, _new_sheet, plan
 
 # Excel reads a cell typed as any of these as a formula; stored text must stay text.
@@ -61,9 +62,16 @@ def _row(
     return out
 
 
-def write_tables_cell_by_cell(path: Path, tables: dict[str, pl.DataFrame], lang: Lang) -> None:
+def write_tables_cell_by_cell(
+    path: Path,
+    tables: dict[str, pl.DataFrame],
+    lang: Lang,
+    file_kinds: dict[str, str] | None = None,
+) -> None:
     wb = Workbook(write_only=True)
     for key, frame in tables.items():
+        if key == "quarantine" and lang == "zh":  # as write_report shows it
+            frame = workbook_quarantine(frame, file_kinds or {})
         shown, columns, n = plan(key, frame, lang)
         fill_index = _fill_index(key, columns)
         ws = _new_sheet(wb, sheet_name(key, lang), columns, 0)

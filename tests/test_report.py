@@ -490,6 +490,7 @@ def test_detail_rows_give_excel_what_openpyxl_cells_give_it(tmp_path: Path, lang
         tmp_path / "cells.xlsx",
         {k: tables[k] for k in DETAIL_TABLES},
         lang,  # type: ignore[arg-type]
+        {r["file"]: r["kind"] for r in RUN_INFO["inputs"]},
     )
     fast = load_workbook(tmp_path / "fast.xlsx")
     oracle = load_workbook(tmp_path / "cells.xlsx")
@@ -573,6 +574,21 @@ def test_no_sheet_shows_a_raw_column_name_in_chinese(tmp_path: Path) -> None:
     seen = _label_cells(load_workbook(tmp_path / "zh.xlsx"))
     assert {sheet for sheet, _ in seen} >= set(ZH_SHEETS)
     assert [(s, t) for s, t in seen if t in raw or _RAW_NAME.fullmatch(t)] == []
+    # Nor any value: a reason or column is said in words, a check in Chinese.
+    from dues.reasons import REASONS
+
+    book = load_workbook(tmp_path / "zh.xlsx")
+    quarantine = list(book["隔离记录"].iter_rows(values_only=True))
+    assert len(quarantine) > 1
+    header = quarantine[0]
+    for row in quarantine[1:]:
+        record = dict(zip(header, row, strict=True))
+        assert record["原因"] == REASONS[record["原因代码"]].zh
+        assert record["问题字段"] not in raw and not _RAW_NAME.fullmatch(record["问题字段"])
+    assert "原始数据" not in header
+    shown = [v for r in book["运行信息"].iter_rows(values_only=True) for v in r[1:]]
+    codes = [v for v in shown if isinstance(v, str) and _RAW_NAME.fullmatch(v)]
+    assert [v for v in codes if not re.fullmatch(r"[0-9a-f]{64}", v)] == []  # but hashes
 
     write_report(tmp_path / "en.xlsx", tables, info, lang="en")
     en = load_workbook(tmp_path / "en.xlsx")
@@ -687,3 +703,49 @@ def test_founding_drive_shows_the_organizers_columns_in_chinese(tmp_path: Path) 
         ("需建会", "非公有", "0571-1234567"),  # 丙公司
     ]
     assert rows[0]["档次说明"] == "一类(职工≥25人)"
+
+
+# ---- the workbook as an audit document (issue 11, item 3) ----------------------------------
+
+
+def test_quarantine_says_each_reason_in_words_and_each_cell_under_the_bureau_header(
+    tmp_path: Path,
+) -> None:
+    rows = list(load_workbook(_write(tmp_path))["隔离记录"].iter_rows(values_only=True))
+    record = dict(zip(rows[0], rows[1], strict=True))
+    # The quarantined line is from collections_2026-09.csv, a 税务代收明细 (RUN_INFO).
+    assert record["来源文件"] == "collections_2026-09.csv" and record["行号"] == 9
+    assert record["问题字段"] == "社会信用代码(纳税人识别号)"
+    assert record["原因代码"] == "bad_uscc"
+    assert record["原因"] == "统一社会信用代码不是18位或校验位不符(GB 32100-2015)"
+    # The raw cells, each under its bureau header, as text (never a formula).
+    assert record["实缴金额"] == "12.00"
+    assert record["社会信用代码(纳税人识别号)"] == "=cmd|calc"
+    assert "原始数据" not in record and "raw" not in record
+
+
+def test_run_info_shows_times_in_beijing_time_and_checks_in_words(tmp_path: Path) -> None:
+    info = {
+        **RUN_INFO,
+        "started_at": "2026-12-02T16:38:18+00:00",
+        "finished_at": "2026-12-02T16:38:25Z",
+        "inputs": [
+            {**RUN_INFO["inputs"][0], "totals_check": "ok"},
+            {**RUN_INFO["inputs"][0], "file": "registry.xlsx", "kind": "registry",
+             "encoding": "xlsx", "totals_check": "absent"},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "report.xlsx"
+    write_report(path, _tables(), info)
+    rows = list(load_workbook(path)["运行信息"].iter_rows(values_only=True))
+    values = _label_values(load_workbook(path)["运行信息"])
+    assert values["开始时间(北京时间)"] == "2026-12-03 00:38:18"
+    assert values["结束时间(北京时间)"] == "2026-12-03 00:38:25"
+    header = next(r for r in rows if r[0] == "文件")
+    records = [
+        dict(zip(header, r, strict=False))
+        for r in rows
+        if r[0] in ("collections_2026-09.csv", "registry.xlsx")
+    ]
+    assert [r["合计行核对"] for r in records] == ["一致", "无合计行"]
+    assert records[1]["编码"] == "Excel文件(无需编码)"

@@ -231,6 +231,12 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
         "allocations": ("财政划拨明细", "allocations"),
     },
     "bool": {"true": ("是", "yes"), "false": ("否", "no")},
+    # A file's totals row against the sum of its lines (dues.ingest).
+    "totals_check": {
+        "absent": ("无合计行", "no totals row"),
+        "ok": ("一致", "agrees"),
+        "mismatch": ("不一致", "disagrees"),
+    },
     "split_level": {
         "base": ("基层工会", "base union"),
         "county": ("县级工会", "county"),
@@ -291,11 +297,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "chart": ("各管理工会到位率", "Collection rate by jurisdiction"),
     "run": ("运行", "Run"),
     "start_period": ("起始所属期", "Start period"),
-    "started_at": ("开始时间", "Started at"),
-    "finished_at": ("结束时间", "Finished at"),
+    "started_at": ("开始时间(北京时间)", "Started at (Beijing time)"),
+    "finished_at": ("结束时间(北京时间)", "Finished at (Beijing time)"),
     "code_version": ("代码版本", "Code version"),
     "config_hash": ("配置哈希", "Config hash"),
     "inputs": ("输入文件", "Input files"),
+    "xlsx_encoding": ("Excel文件(无需编码)", "Excel workbook (no encoding)"),
     "run_totals": ("运行合计", "Run totals"),
     "distribution": ("分成守恒(本次分成的税票与划拨)", "Distribution conservation (lines split)"),
     "name": ("名称", "Name"),

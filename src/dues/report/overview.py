@@ -8,8 +8,9 @@ rule 11 as the rules computed them, not re-derived here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from openpyxl.chart import BarChart, Reference
@@ -213,6 +214,24 @@ _OPTIONAL_INPUT_FIELDS = frozenset(("money_duplicate_fen", "encoding", "header_r
                                     "totals_check", "rows_without_paid_date"))  # fmt: skip
 
 
+# Run times are kept in UTC (run.json); the workbook shows them as the county reads a clock.
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(value: Any) -> str | None:
+    """An ISO time as local time to the second, `2026-10-01 08:00:05`; a time without
+    a zone is taken as UTC, text that is no time is shown as it is."""
+    if value is None or value == "":
+        return None
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _as_text(value: Any) -> str | None:
     if value is None:
         return None
@@ -228,7 +247,8 @@ def write_run_info(wb: Any, run_info: Mapping[str, Any], lang: Lang) -> None:
     for key in _RUN_FIELDS:
         if key == "start_period" and key not in run_info:
             continue  # not every run.json records it
-        sheet.add(text_cell(ws, text(key, lang)), text_cell(ws, _as_text(run_info.get(key)) or ""))
+        shown = (local_time if key.endswith("_at") else _as_text)(run_info.get(key)) or ""
+        sheet.add(text_cell(ws, text(key, lang)), text_cell(ws, shown))
 
     inputs: list[Mapping[str, Any]] = list(run_info.get("inputs") or [])
     fields = [
@@ -239,6 +259,7 @@ def write_run_info(wb: Any, run_info: Mapping[str, Any], lang: Lang) -> None:
     sheet.heading(text("inputs", lang))
     sheet.add(*header_cells(ws, [column_label(f, lang) for f in fields]))
     kinds = value_labels("kind", lang)
+    checks = value_labels("totals_check", lang)
     yes_no = value_labels("bool", lang)
     for record in inputs:
         # The verdicts come from the conservation record itself, not from its JSON copy.
@@ -252,6 +273,10 @@ def write_run_info(wb: Any, run_info: Mapping[str, Any], lang: Lang) -> None:
                 row.append(text_cell(ws, yes_no["true" if value else "false"]))
             elif f == "kind" and value is not None:
                 row.append(text_cell(ws, kinds.get(str(value), str(value))))
+            elif f == "encoding" and value == "xlsx":  # a workbook has no text encoding
+                row.append(text_cell(ws, text("xlsx_encoding", lang)))
+            elif f == "totals_check" and value is not None:
+                row.append(text_cell(ws, checks.get(str(value), str(value))))
             elif isinstance(value, int):
                 row.append(styled(ws, value, "money" if f.endswith("_fen") else "int"))
             else:

@@ -137,9 +137,13 @@ def require_columns(key: str, frame: pl.DataFrame) -> None:
 
 def plan(key: str, frame: pl.DataFrame, lang: Lang) -> tuple[pl.DataFrame, list[Column], int]:
     """The frame as display values (plus trailing fill columns), its columns, and n values."""
-    require_columns(key, frame)
+    # 隔离记录 comes already shown in Chinese (dues.report.quarantine_book), else as the
+    # contract has it.
+    contract = () if key == "quarantine" and "raw" not in frame.columns else TABLE_COLUMNS[key]
+    if contract:
+        require_columns(key, frame)
     # Columns beyond the contract are shown after it, under their own names.
-    names = [*TABLE_COLUMNS[key], *(c for c in frame.columns if c not in TABLE_COLUMNS[key])]
+    names = [*contract, *(c for c in frame.columns if c not in contract)]
     frame = _sorted(key, frame)
     kinds = {n: _kind(n, frame.schema[n]) for n in names}
     cells.check_money_range(frame, [n for n in names if kinds[n] == "money"], key)

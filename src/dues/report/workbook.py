@@ -28,6 +28,7 @@ from dues.distribution import distribution_wide_of_long
 from dues.files import atomic_path
 from dues.report.labels import TABLE_COLUMNS, Lang, text
 from dues.report.overview import write_overview, write_run_info
+from dues.report.quarantine_book import workbook_quarantine
 from dues.report.sheetdata import PendingRows
 from dues.report.table import EXCEL_MAX_DATA_ROWS, require_columns, write_table
 
@@ -181,6 +182,9 @@ def write_report(
     if "level" in tables["distribution"].columns:  # distribution.parquet as it is
         tables["distribution"] = distribution_wide_of_long(tables["distribution"])
     _check(tables, lang, max_rows_per_sheet)
+    if lang == "zh":  # the reasons in words, the raw cells under the bureau's headers
+        kinds = {str(r.get("file")): str(r.get("kind")) for r in run_info.get("inputs") or []}
+        tables["quarantine"] = workbook_quarantine(tables["quarantine"], kinds)
     path = Path(path)
     if not path.parent.is_dir():  # fail before streaming a million rows, not after
         raise FileNotFoundError(f"no directory {path.parent} to write {path.name} in")
