@@ -749,3 +749,27 @@ def test_run_info_shows_times_in_beijing_time_and_checks_in_words(tmp_path: Path
     ]
     assert [r["合计行核对"] for r in records] == ["一致", "无合计行"]
     assert records[1]["编码"] == "Excel文件(无需编码)"
+
+
+def test_days_past_due_are_shown_only_where_money_is_owed(tmp_path: Path) -> None:
+    statuses = ["underpaid", "matched", "overpaid", "not_filed", "not_due"]
+    recon = pl.DataFrame(
+        [
+            _recon_row("2026-08", A, "甲公司", status, 1_000, 500) | {"days_past_due": 30 + i}
+            for i, status in enumerate(statuses)
+        ]
+    )
+    ws = load_workbook(_write(tmp_path, tables=_tables() | {"reconciliation": recon}))["对账明细"]
+    header = [c.value for c in ws[1]]
+    shown = [
+        (row[header.index("状态")], row[header.index("逾期天数")])
+        for row in ws.iter_rows(min_row=2, max_row=1 + recon.height, values_only=True)
+    ]
+    assert shown == [
+        ("少缴", 30),
+        ("已对平", None),
+        ("多缴", None),
+        ("未申报", 33),
+        ("未到期", None),
+    ]
+    assert recon["days_past_due"].to_list() == [30, 31, 32, 33, 34]  # the frame keeps them

@@ -80,6 +80,21 @@ def _sorted(key: str, frame: pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
+# Months on which money is owed: only they are past due in the workbook.
+OWING_STATUSES = ("underpaid", "not_filed")
+
+
+def _shown_values(key: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """What a sheet shows where it differs from the output: 逾期天数 only on the months
+    that owe money (reconciliation.parquet keeps the days of every month, SPEC §5)."""
+    if key == "reconciliation" and "days_past_due" in frame.columns:
+        owing = pl.col("status").is_in(OWING_STATUSES)
+        return frame.with_columns(
+            days_past_due=pl.when(owing).then(pl.col("days_past_due")).otherwise(None)
+        )
+    return frame
+
+
 def _kind(name: str, dtype: pl.DataType) -> Kind:
     if name.endswith("_fen"):
         return "money"
@@ -144,7 +159,7 @@ def plan(key: str, frame: pl.DataFrame, lang: Lang) -> tuple[pl.DataFrame, list[
         require_columns(key, frame)
     # Columns beyond the contract are shown after it, under their own names.
     names = [*contract, *(c for c in frame.columns if c not in contract)]
-    frame = _sorted(key, frame)
+    frame = _shown_values(key, _sorted(key, frame))
     kinds = {n: _kind(n, frame.schema[n]) for n in names}
     cells.check_money_range(frame, [n for n in names if kinds[n] == "money"], key)
 
