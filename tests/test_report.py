@@ -187,6 +187,16 @@ def _write(tmp_path: Path, name: str = "report.xlsx", **kwargs: Any) -> Path:
     return path
 
 
+def _last(ws: Any) -> int:
+    """The last data row of a detail sheet: the end of its filter's range (a total row
+    and a legend follow it)."""
+    return int(re.sub(r"^.*:[A-Z]+", "", ws.auto_filter.ref))
+
+
+def _data_rows(ws: Any) -> list[tuple[Any, ...]]:
+    return list(ws.iter_rows(min_row=2, max_row=_last(ws), values_only=True))
+
+
 def _label_values(ws: Any) -> dict[str, Any]:
     """Column A label -> column B value, for the key/value blocks of the small sheets."""
     return {row[0]: row[1] for row in ws.iter_rows(values_only=True) if row and row[0]}
@@ -304,7 +314,7 @@ def test_detail_sheets_freeze_the_header_and_have_an_autofilter(tmp_path: Path) 
     for name in ZH_SHEETS[1:-1]:
         ws = wb[name]
         assert ws.freeze_panes is not None and ws.freeze_panes.endswith("2"), name
-        assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{ws.max_row}"
+        assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{_last(ws)}"
         assert ws.column_dimensions["A"].width >= 8
 
 
@@ -322,7 +332,7 @@ def test_underpaid_and_not_filed_rows_and_arrears_cells_are_filled(tmp_path: Pat
 
 def test_founding_drive_is_grouped_by_jurisdiction_then_tier(tmp_path: Path) -> None:
     ws = load_workbook(_write(tmp_path))["建会推动"]
-    rows = [r[:4] for r in ws.iter_rows(min_row=2, values_only=True)]
+    rows = [r[:4] for r in _data_rows(ws)]
     assert rows == [
         ("城关镇工会", 1, B, "乙公司"),
         ("城关镇工会", 3, A, "@甲公司"),
@@ -350,7 +360,7 @@ def test_a_long_table_continues_on_numbered_sheets(tmp_path: Path) -> None:
     wb = load_workbook(path)
     assert wb.sheetnames[1:4] == ["对账明细", "对账明细(2)", "对账明细(3)"]
     parts = [wb[n] for n in wb.sheetnames[1:4]]
-    assert [ws.max_row for ws in parts] == [4, 4, 2]  # header + 3, header + 3, header + 1
+    assert [_last(ws) for ws in parts] == [4, 4, 2]  # header + 3, header + 3, header + 1
     assert all(ws["A1"].value == "所属期" and ws.freeze_panes == "D2" for ws in parts)
     assert parts[2].auto_filter.ref == "A1:V2"
     en = load_workbook(
@@ -531,7 +541,9 @@ def test_arrears_sheet_has_one_column_per_configured_aging_bucket(tmp_path: Path
         )
         assert header[7:] == labels[lang]
         assert ws.auto_filter.ref == "A1:J3"
-        rows = [[Decimal(str(c.value)) for c in row[7:]] for row in ws.iter_rows(min_row=2)]
+        rows = [
+            [Decimal(str(c.value)) for c in row[7:]] for row in ws.iter_rows(min_row=2, max_row=3)
+        ]
         assert rows == [  # B sorts before A
             [Decimal("700"), Decimal("0"), Decimal("0")],
             [Decimal("0"), Decimal("500"), Decimal("2345.67")],
@@ -696,7 +708,7 @@ def test_founding_drive_shows_the_organizers_columns_in_chinese(tmp_path: Path) 
     ws = load_workbook(_write(tmp_path))["建会推动"]
     header = [c.value for c in ws[1]]
     assert header[-5:] == ["档次说明", "需办事项", "所有制", "会员人数", "联系电话"]
-    rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    rows = [dict(zip(header, r, strict=True)) for r in _data_rows(ws)]
     assert [(r["需办事项"], r["所有制"], r["联系电话"]) for r in rows] == [
         ("需单独建会", "公有", "13800138000"),  # 乙公司: joint, tier 1
         ("需建会", None, None),  # 甲公司
@@ -773,3 +785,55 @@ def test_days_past_due_are_shown_only_where_money_is_owed(tmp_path: Path) -> Non
         ("未到期", None),
     ]
     assert recon["days_past_due"].to_list() == [30, 31, 32, 33, 34]  # the frame keeps them
+
+
+def test_money_sheets_end_with_a_total_row_outside_the_filter_and_a_legend(tmp_path: Path) -> None:
+    tables = _tables()
+    wb = load_workbook(_write(tmp_path, tables=tables))
+    recon = wb["对账明细"]
+    header = [c.value for c in recon[1]]
+    assert recon.auto_filter.ref == "A1:V4"  # the three unit-months only
+    total = {h: c for h, c in zip(header, recon[6], strict=True)}  # after a blank row
+    assert recon[5][0].value is None
+    assert total["所属期"].value == "合计(本表)" and total["所属期"].font.b
+    # 12,345.67 + 5,000.00 + 12,345.67 expected; 10,000.00 + 5,000.00 + 0 paid.
+    assert Decimal(str(total["应缴金额(元)"].value)) == Decimal("29691.34")
+    assert Decimal(str(total["实缴金额(元)"].value)) == Decimal("15000")
+    assert total["应缴金额(元)"].number_format == "#,##0.00" and total["应缴金额(元)"].font.b
+    assert total["状态"].value is None and total["逾期天数"].value is None
+    # The legend says what the fills mean, each line in its own colour.
+    assert recon["A8"].value == "图例"
+    assert recon["A9"].value.startswith("红色底") and recon["A9"].fill.fgColor.rgb.endswith(
+        "FFC7CE"
+    )
+    assert recon["A10"].value.startswith("黄色底") and recon["A10"].fill.fgColor.rgb.endswith(
+        "FFEB9C"
+    )
+    # Every detail sheet with money has its total; one without (隔离记录) has none.
+    for name, frame, column in (
+        ("欠缴账龄", "arrears", "欠缴金额(元)"),
+        ("未匹配税票", "unmatched", "税票金额(元)"),
+        ("筹备金返还", "prep_returns", "可返还筹备金(元)"),
+        ("建会推动", "founding_drive", "近12个月已缴筹备金(元)"),
+        ("滞纳金台账", "late_fees", "滞纳金余额(元)"),
+    ):
+        ws = wb[name]
+        head = [c.value for c in ws[1]]
+        row = _last(ws) + 2
+        assert ws.cell(row, 1).value == "合计(本表)", name
+        assert Decimal(str(ws.cell(row, head.index(column) + 1).value)) == Decimal(
+            sum(tables[frame][_fen_of(column, frame)].to_list())
+        ).scaleb(-2), name
+    assert wb["隔离记录"].max_row == 2
+    en = load_workbook(_write(tmp_path, "en.xlsx", lang="en"))["Reconciliation"]
+    assert en["A6"].value == "Total (this sheet)" and en["A8"].value == "Legend"
+
+
+def _fen_of(label: str, frame: str) -> str:
+    return {
+        ("欠缴金额(元)", "arrears"): "arrears_fen",
+        ("税票金额(元)", "unmatched"): "amount_fen",
+        ("可返还筹备金(元)", "prep_returns"): "returnable_fen",
+        ("近12个月已缴筹备金(元)", "founding_drive"): "prep_paid_12m_fen",
+        ("滞纳金余额(元)", "late_fees"): "balance_fen",
+    }[label, frame]

@@ -185,15 +185,18 @@ def number_format(kind: Kind) -> str | None:
     return _FORMATS[kind]
 
 
-def style_id(ws: Any, kind: Kind, fill: int) -> int:
-    """The workbook's style id for a cell of `kind` with fill variant `fill`, registered
-    on first use (the ids written in the rows of dues.report.sheetdata)."""
+def style_id(ws: Any, kind: Kind, fill: int, *, bold: bool = False) -> int:
+    """The workbook's style id for a cell of `kind` with fill variant `fill` (in bold:
+    a total), registered on first use (the ids written in the rows of
+    dues.report.sheetdata)."""
     cell = WriteOnlyCell(ws)
     fmt = _FORMATS[kind]
     if fmt:
         cell.number_format = fmt
     if FILLS[fill] is not None:
         cell.fill = FILLS[fill]
+    if bold:
+        cell.font = BOLD
     return int(cell.style_id)
 
 

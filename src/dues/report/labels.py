@@ -306,6 +306,33 @@ TEXT: dict[str, tuple[str, str]] = {
     "run_totals": ("运行合计", "Run totals"),
     "distribution": ("分成守恒(本次分成的税票与划拨)", "Distribution conservation (lines split)"),
     "name": ("名称", "Name"),
+    "sheet_total": ("合计(本表)", "Total (this sheet)"),
+    "legend": ("图例", "Legend"),
+}
+
+# What the fills of a detail sheet mean (shown under its rows), by fill variant name.
+LEGENDS: dict[str, tuple[tuple[str, tuple[str, str]], ...]] = {
+    "reconciliation": (
+        ("bad", ("红色底：少缴(当月欠缴)", "Red: underpaid (owes money for the month)")),
+        ("warn", ("黄色底：未申报(应缴未缴)", "Yellow: not filed (nothing paid for the month)")),
+    ),
+    "arrears": (
+        (
+            "bad",
+            (
+                "红色底：欠缴金额，及超过首档账龄的欠缴",
+                "Red: arrears, and arrears past the first bucket",
+            ),
+        ),
+        (
+            "warn",
+            (
+                "黄色底：首档账龄内的欠缴(提醒)",
+                "Yellow: arrears within the first bucket (reminder)",
+            ),
+        ),
+        ("good", ("绿色底：多缴金额", "Green: credit (overpaid)")),
+    ),
 }
 
 

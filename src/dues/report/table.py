@@ -9,7 +9,7 @@ than `max_rows` data rows continues on `名称(2)`, `名称(3)`, … (Excel stop
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 import polars as pl
 from openpyxl.utils import get_column_letter
@@ -19,11 +19,14 @@ from dues.report import cells
 from dues.report.cells import BAD, BAND, GOOD, NO_FILL, WARN, Column, Kind
 from dues.report.labels import (
     COLUMN_ENUM,
+    LEGENDS,
     TABLE_COLUMNS,
     TABLE_ENUM,
     Lang,
     column_label,
+    pick,
     sheet_name,
+    text,
     value_labels,
 )
 from dues.report.sheetdata import PendingRows, write_rows
@@ -252,5 +255,67 @@ def write_table(
         ws = _new_sheet(wb, titles[-1], columns, freeze)
         with pending.open(titles[-1]) as out:
             write_rows(out, part, columns, _styles(ws, key, part, columns), first_row=2)
+            _write_footer(out, ws, key, part, columns, lang)
         _close_sheet(ws, n, part.height)
     return titles
+
+
+def total_row(shown: pl.DataFrame, columns: list[Column], lang: Lang) -> pl.DataFrame | None:
+    """The 合计 row of a sheet's rows `shown`: each money column summed (in fen), the
+    label in the first column; None for a sheet without money."""
+    if not any(c.kind == "money" for c in columns):
+        return None
+    values = []
+    for i, c in enumerate(columns):
+        if c.kind == "money":
+            values.append(pl.col(c.name).cast(pl.Int64).sum().alias(c.name))
+        elif i == 0:
+            values.append(pl.lit(text("sheet_total", lang)).alias(c.name))
+        else:
+            values.append(pl.lit(None, dtype=shown.schema[c.name]).alias(c.name))
+    return shown.select(values)
+
+
+def footer_rows(n_rows: int) -> tuple[int, int]:
+    """Rows of the total and of the legend's title below `n_rows` data rows: each after
+    a blank row, outside the filter's range, so sorting and filtering move only data."""
+    total = n_rows + 3
+    return total, total + 2
+
+
+_LEGEND_FILLS = {"bad": BAD, "warn": WARN, "good": GOOD}
+
+
+def legend(key: str, lang: Lang) -> list[tuple[str, int]]:
+    """(text, fill variant) of each line of a sheet's legend; [] for a sheet without."""
+    return [(pick(pair, lang), _LEGEND_FILLS[fill]) for fill, pair in LEGENDS.get(key, ())]
+
+
+def _write_footer(
+    out: IO[bytes], ws: Any, key: str, part: pl.DataFrame, columns: list[Column], lang: Lang
+) -> None:
+    """The total row and the legend, as rows after the data (dues.report.sheetdata)."""
+    total_at, legend_at = footer_rows(part.height)
+    total = total_row(part, columns, lang)
+    if total is not None:
+        styles: list[pl.Expr | None] = [
+            pl.lit(str(cells.style_id(ws, c.kind, NO_FILL, bold=True)))
+            if c.kind == "money" or i == 0
+            else None
+            for i, c in enumerate(columns)
+        ]
+        write_rows(out, total, columns, styles, first_row=total_at)
+    lines = legend(key, lang)
+    if not lines:
+        return
+    first = Column(columns[0].name, columns[0].header, "text", columns[0].width)
+    shown = pl.DataFrame(
+        {
+            first.name: [text("legend", lang), *(t for t, _ in lines)],
+            "__style": [
+                str(cells.style_id(ws, "text", NO_FILL, bold=True)),
+                *(str(cells.style_id(ws, "text", fill)) for _, fill in lines),
+            ],
+        }
+    )
+    write_rows(out, shown, [first], [pl.col("__style")], first_row=legend_at)
