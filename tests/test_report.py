@@ -837,3 +837,28 @@ def _fen_of(label: str, frame: str) -> str:
         ("近12个月已缴筹备金(元)", "founding_drive"): "prep_paid_12m_fen",
         ("滞纳金余额(元)", "late_fees"): "balance_fen",
     }[label, frame]
+
+
+def test_every_sheet_prints_on_a4_with_page_numbers_and_readable_widths(tmp_path: Path) -> None:
+    wb = load_workbook(_write(tmp_path))
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert setup.paperSize == 9, ws.title  # A4
+        assert ws.oddFooter.center.text == "第 &P 页 / 共 &N 页", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToHeight == 0, ws.title
+        n = ws.max_column if ws.title in ("概览", "运行信息") else len(list(ws[1]))
+        assert setup.orientation == ("landscape" if n > 6 else "portrait"), ws.title
+        assert setup.fitToWidth == (1 if n <= 12 else 2), ws.title
+    # 22 columns are two pages wide, never one; 9 fit on one.
+    assert len(list(wb["对账明细"][1])) == 22 and wb["对账明细"].page_setup.fitToWidth == 2
+    assert len(list(wb["未匹配税票"][1])) == 9 and wb["未匹配税票"].page_setup.fitToWidth == 1
+    assert wb["筹备金返还"].page_setup.orientation == "portrait"  # four columns
+    for name in ZH_SHEETS[1:-1]:
+        assert wb[name].print_title_rows == "$1:$1", name  # the header on every page
+    # The chart starts a page: a break right above the row it is anchored at.
+    overview = wb["概览"]
+    anchor = overview._charts[0].anchor._from.row + 1  # 0-based in the drawing
+    assert [b.id for b in overview.row_breaks.brk] == [anchor - 1]
+    assert overview._charts[0].width <= 25
+    en = load_workbook(_write(tmp_path, "en.xlsx", lang="en"))
+    assert {ws.oddFooter.center.text for ws in en.worksheets} == {"Page &P of &N"}

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from openpyxl.chart import BarChart, Reference
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
 from dues.conservation import FileStats
 from dues.report import cells
@@ -29,6 +30,8 @@ from dues.report.labels import (
 )
 from dues.report.table import require_columns
 
+# The overview chart's widest: a landscape A4 page's printable width, about.
+CHART_WIDTH_CM = 25.0
 # Indicator columns of the per-jurisdiction table (level and year go in the heading).
 _INDICATORS = [c for c in TABLE_COLUMNS["indicators"] if c not in ("level", "year")]
 
@@ -36,11 +39,11 @@ _INDICATORS = [c for c in TABLE_COLUMNS["indicators"] if c not in ("level", "yea
 class _Sheet:
     """A write-only sheet that remembers which row it is on (for chart references)."""
 
-    def __init__(self, wb: Any, title: str, widths: Sequence[float]) -> None:
+    def __init__(self, wb: Any, title: str, widths: Sequence[float], lang: Lang) -> None:
         self.ws = wb.create_sheet(title)
         for i, width in enumerate(widths, 1):
             self.ws.column_dimensions[get_column_letter(i)].width = width
-        cells.print_setup(self.ws)
+        cells.print_setup(self.ws, len(widths), lang)
         self.row = 0
 
     def add(self, *values: Any) -> int:
@@ -89,7 +92,12 @@ def write_overview(
     county = indicators.filter(pl.col("level") == "county")
     names = [*by_jur["jurisdiction"].to_list(), level_labels["county"]]
     first_width = max([28, *(cells.display_width(str(n)) + 2 for n in names)])
-    sheet = _Sheet(wb, sheet_name("overview", lang), [min(first_width, 50)] + [16] * 15)
+    sheet = _Sheet(
+        wb,
+        sheet_name("overview", lang),
+        [min(first_width, 50)] + [16] * (len(_INDICATORS) - 1),
+        lang,
+    )
     ws = sheet.ws
 
     sheet.add(text_cell(ws, text("title", lang), font=TITLE_FONT))
@@ -196,9 +204,12 @@ def _add_chart(sheet: _Sheet, lang: Lang, header_row: int, last_row: int) -> Non
         ref = Reference(sheet.ws, min_col=col, min_row=header_row, max_row=last_row)
         chart.add_data(ref, titles_from_data=True)
     chart.set_categories(Reference(sheet.ws, min_col=1, min_row=header_row + 1, max_row=last_row))
-    chart.width = min(max(16.0, 1.2 * (last_row - header_row)), 60.0)
+    # At most CHART_WIDTH_CM wide, and on a page of its own: never cut by a page break.
+    chart.width = min(max(16.0, 1.2 * (last_row - header_row)), CHART_WIDTH_CM)
     chart.height = 9.0
-    sheet.ws.add_chart(chart, f"A{sheet.row + 3}")
+    anchor = sheet.row + 3
+    sheet.ws.row_breaks.append(Break(id=anchor - 1))
+    sheet.ws.add_chart(chart, f"A{anchor}")
 
 
 # ---- 运行信息 -------------------------------------------------------------------
@@ -241,7 +252,7 @@ def _as_text(value: Any) -> str | None:
 
 
 def write_run_info(wb: Any, run_info: Mapping[str, Any], lang: Lang) -> None:
-    sheet = _Sheet(wb, sheet_name("run_info", lang), [30, 16, 68] + [16] * 14)
+    sheet = _Sheet(wb, sheet_name("run_info", lang), [30, 16, 68] + [16] * 15, lang)
     ws = sheet.ws
     sheet.add(text_cell(ws, text("run", lang), font=HEADING_FONT))
     for key in _RUN_FIELDS:

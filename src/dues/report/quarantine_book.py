@@ -107,7 +107,7 @@ def write_quarantine_workbook(path: Path, sheet: pl.DataFrame) -> None:
         width = cells.column_width(name, head[name].to_list(), kind)
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.freeze_panes = "C2"
-    cells.print_setup(ws)
+    cells.print_setup(ws, sheet.width)
     ws.print_title_rows = "1:1"
     ws.append(cells.header_cells(ws, sheet.columns))
     for row in sheet.iter_rows():

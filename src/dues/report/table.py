@@ -196,13 +196,15 @@ def _fill_index(key: str, columns: list[Column]) -> list[int]:
     return out
 
 
-def _new_sheet(wb: Any, title: str, columns: list[Column], freeze_cols: int) -> Any:
+def _new_sheet(
+    wb: Any, title: str, columns: list[Column], freeze_cols: int, lang: Lang = "zh"
+) -> Any:
     ws = wb.create_sheet(title)
     # Widths and panes must be set before the first row: write-only sheets stream.
     for i, c in enumerate(columns, 1):
         ws.column_dimensions[get_column_letter(i)].width = c.width
     ws.freeze_panes = f"{get_column_letter(freeze_cols + 1)}2"
-    cells.print_setup(ws)
+    cells.print_setup(ws, len(columns), lang)
     ws.print_title_rows = "1:1"  # the header on every printed page
     ws.append(cells.header_cells(ws, [c.header for c in columns]))
     return ws
@@ -252,7 +254,7 @@ def write_table(
     for start in range(0, max(shown.height, 1), max_rows):
         titles.append(base if not titles else f"{base}({len(titles) + 1})")
         part = shown.slice(start, max_rows)
-        ws = _new_sheet(wb, titles[-1], columns, freeze)
+        ws = _new_sheet(wb, titles[-1], columns, freeze, lang)
         with pending.open(titles[-1]) as out:
             write_rows(out, part, columns, _styles(ws, key, part, columns), first_row=2)
             _write_footer(out, ws, key, part, columns, lang)
