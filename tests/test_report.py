@@ -853,6 +853,11 @@ def test_every_sheet_prints_on_a4_with_page_numbers_and_readable_widths(tmp_path
     assert len(list(wb["对账明细"][1])) == 22 and wb["对账明细"].page_setup.fitToWidth == 2
     assert len(list(wb["未匹配税票"][1])) == 9 and wb["未匹配税票"].page_setup.fitToWidth == 1
     assert wb["筹备金返还"].page_setup.orientation == "portrait"  # four columns
+    # Two pages wide, the second repeats the columns that say whose row it is.
+    assert wb["对账明细"].print_title_cols == "$A:$C"
+    assert wb["未匹配税票"].print_title_cols is None
+    assert wb["概览"].print_title_cols == "$A:$A"
+    assert wb["对账明细"].oddHeader.right.text == "红色底：少缴  黄色底：未申报"
     for name in ZH_SHEETS[1:-1]:
         assert wb[name].print_title_rows == "$1:$1", name  # the header on every page
     # The chart starts a page: a break right above the row it is anchored at.

@@ -44,6 +44,7 @@ class _Sheet:
         for i, width in enumerate(widths, 1):
             self.ws.column_dimensions[get_column_letter(i)].width = width
         cells.print_setup(self.ws, len(widths), lang)
+        self.ws.print_title_cols = "A:A"  # the names beside the columns printed on page two
         self.row = 0
 
     def add(self, *values: Any) -> int:

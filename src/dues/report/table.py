@@ -206,6 +206,9 @@ def _new_sheet(
     ws.freeze_panes = f"{get_column_letter(freeze_cols + 1)}2"
     cells.print_setup(ws, len(columns), lang)
     ws.print_title_rows = "1:1"  # the header on every printed page
+    if freeze_cols and len(columns) > cells.ONE_PAGE_COLUMNS:
+        # Two pages wide: the second half still says whose row it is.
+        ws.print_title_cols = f"A:{get_column_letter(freeze_cols)}"
     ws.append(cells.header_cells(ws, [c.header for c in columns]))
     return ws
 
@@ -251,10 +254,13 @@ def write_table(
     freeze = _FROZEN_COLUMNS.get(key, 0)
     base = sheet_name(key, lang)
     titles: list[str] = []
+    lines = legend(key, lang)
     for start in range(0, max(shown.height, 1), max_rows):
         titles.append(base if not titles else f"{base}({len(titles) + 1})")
         part = shown.slice(start, max_rows)
         ws = _new_sheet(wb, titles[-1], columns, freeze, lang)
+        if lines:  # the legend is under the rows; on paper, on every page
+            ws.oddHeader.right.text = "  ".join(t.split("(")[0] for t, _ in lines)
         with pending.open(titles[-1]) as out:
             write_rows(out, part, columns, _styles(ws, key, part, columns), first_row=2)
             _write_footer(out, ws, key, part, columns, lang)
