@@ -867,3 +867,39 @@ def test_every_sheet_prints_on_a4_with_page_numbers_and_readable_widths(tmp_path
     assert overview._charts[0].width <= 25
     en = load_workbook(_write(tmp_path, "en.xlsx", lang="en"))
     assert {ws.oddFooter.center.text for ws in en.worksheets} == {"Page &P of &N"}
+
+
+def test_overview_names_the_federation_and_ends_with_a_sign_off_block(tmp_path: Path) -> None:
+    from dues.report.settings import ReportSettings
+
+    settings = ReportSettings(federation="青溪县总工会", sign_off=("制表人", "审核人", "日期"))
+    path = tmp_path / "report.xlsx"
+    write_report(path, _tables(), RUN_INFO, settings=settings)
+    ws = load_workbook(path)["概览"]
+    assert [ws["A1"].value, ws["A2"].value] == ["青溪县总工会", "工会经费对账报告"]
+    rows = [r for r in ws.iter_rows() if r[0].value == "制表人："]
+    assert len(rows) == 1
+    row = rows[0]
+    assert [c.value for c in row[:6:2]] == ["制表人：", "审核人：", "日期："]
+    assert all(c.border.bottom.style == "thin" for c in row[1:6:2])  # a line to sign on
+    # Under the tables, above the chart (which starts its own page).
+    assert row[0].row < ws.row_breaks.brk[0].id
+    assert row[0].row > max(r[0].row for r in ws.iter_rows() if r[0].value == "全县")
+
+
+def test_report_settings_come_from_config_report_toml(tmp_path: Path) -> None:
+    from dues.report.settings import DEFAULT_REPORT_CONFIG, load_report_settings
+
+    assert Path(__file__).parents[1] / "config" / "report.toml" == DEFAULT_REPORT_CONFIG
+    shipped = load_report_settings()
+    assert shipped.federation.endswith("县总工会") and shipped.sign_off == (
+        "制表人",
+        "审核人",
+        "日期",
+    )
+    ws = load_workbook(_write(tmp_path))["概览"]
+    assert ws["A1"].value == shipped.federation  # the default settings are the file's
+    odd = tmp_path / "report.toml"
+    odd.write_text('federation = "x"\nsignoff = ["制表人"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="signoff"):
+        load_report_settings(odd)

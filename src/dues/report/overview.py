@@ -13,7 +13,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Border, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.pagebreak import Break
 
@@ -28,7 +30,10 @@ from dues.report.labels import (
     text,
     value_labels,
 )
+from dues.report.settings import ReportSettings
 from dues.report.table import require_columns
+
+SIGN_LINE = Border(bottom=Side(style="thin"))
 
 # The overview chart's widest: a landscape A4 page's printable width, about.
 CHART_WIDTH_CM = 25.0
@@ -77,8 +82,13 @@ def _year_label(indicators: pl.DataFrame) -> str:
 
 
 def write_overview(
-    wb: Any, tables: Mapping[str, pl.DataFrame], run_info: Mapping[str, Any], lang: Lang
+    wb: Any,
+    tables: Mapping[str, pl.DataFrame],
+    run_info: Mapping[str, Any],
+    lang: Lang,
+    settings: ReportSettings | None = None,
 ) -> None:
+    settings = settings or ReportSettings()
     # Totals come from every unit-month even when the detail sheet lists only exceptions.
     recon = tables.get("reconciliation_full", tables["reconciliation"])
     indicators = tables["indicators"]
@@ -101,6 +111,8 @@ def write_overview(
     )
     ws = sheet.ws
 
+    if settings.federation:
+        sheet.add(text_cell(ws, settings.federation, font=TITLE_FONT))
     sheet.add(text_cell(ws, text("title", lang), font=TITLE_FONT))
     if any(
         cells.beyond_exact(frame, [c for c in frame.columns if c.endswith("_fen")])
@@ -179,8 +191,24 @@ def write_overview(
         row["jurisdiction"] = level_labels["county"]
         sheet.add(*(styled(ws, row[c], kinds[c], font=BOLD) for c in _INDICATORS))
 
+    _sign_off(sheet, settings.sign_off)
     if by_jur.height:
         _add_chart(sheet, lang, header_row, last_jur_row)
+
+
+def _sign_off(sheet: _Sheet, labels: Sequence[str]) -> None:
+    """One row of `label：` and a ruled blank to sign on, per label, under the tables."""
+    if not labels:
+        return
+    sheet.add()
+    sheet.add()
+    row: list[Any] = []
+    for label in labels:
+        row.append(text_cell(sheet.ws, f"{label}：", font=BOLD))
+        blank = WriteOnlyCell(sheet.ws, "")
+        blank.border = SIGN_LINE
+        row.append(blank)
+    sheet.add(*row)
 
 
 def _indicator_kind(column: str, dtype: pl.DataType) -> Kind:
