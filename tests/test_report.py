@@ -903,3 +903,29 @@ def test_report_settings_come_from_config_report_toml(tmp_path: Path) -> None:
     odd.write_text('federation = "x"\nsignoff = ["制表人"]\n', encoding="utf-8")
     with pytest.raises(ValueError, match="signoff"):
         load_report_settings(odd)
+
+
+def test_overview_ties_out_the_money_of_each_input_file(tmp_path: Path) -> None:
+    tables = _tables()
+    earlier = {"source_file": "collections_2026-08.csv", "source_row": 3, "receipt_no": "1",
+               "uscc": A, "taxpayer_name": "甲", "amount_fen": 20_000, "line_no": 1,
+               "period_start": date(2026, 8, 1), "period_end": date(2026, 8, 31)}  # fmt: skip
+    tables["unmatched"] = pl.concat([tables["unmatched"], pl.DataFrame([earlier])])
+    registry = {**RUN_INFO["inputs"][0], "file": "registry.xlsx", "kind": "registry"}
+    path = tmp_path / "report.xlsx"
+    write_report(path, tables, {**RUN_INFO, "inputs": [registry, *RUN_INFO["inputs"]]})
+    rows = list(load_workbook(path)["概览"].iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(rows) if r[0] == "各输入文件金额核对(本次运行)")
+    header = rows[start + 1][:8]
+    assert header == ("文件", "读入行数", "读入金额(元)", "接受金额(元)", "隔离金额(元)",
+                      "重复金额(元)", "其中未匹配税票(元)", "金额守恒")  # fmt: skip
+    body = [r[:8] for r in rows[start + 2 : start + 5]]
+    # RUN_INFO's file: 10,000.00 read = 9,900.00 accepted + 12.00 quarantined + 88.00 repeats;
+    # its unmatched receipt is -10.50; the registry carries no money and is not listed.
+    assert body[0][0] == "collections_2026-09.csv（税务代收明细）"
+    assert [Decimal(str(v)) for v in body[0][1:7]] == [
+        Decimal(v) for v in ("12", "10000", "9900", "12", "88", "-10.5")
+    ]
+    assert body[0][7] == "是"
+    assert body[1][0] == "此前各期文件的未匹配税票" and Decimal(str(body[1][6])) == Decimal("200")
+    assert body[2][0] == "合计" and Decimal(str(body[2][6])) == Decimal("189.5")

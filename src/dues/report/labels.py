@@ -307,6 +307,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "distribution": ("分成守恒(本次分成的税票与划拨)", "Distribution conservation (lines split)"),
     "name": ("名称", "Name"),
     "sheet_total": ("合计(本表)", "Total (this sheet)"),
+    "tie_out": ("各输入文件金额核对(本次运行)", "Money per input file (this run)"),
+    "tie_out_unmatched": ("其中未匹配税票(元)", "Of which unmatched (yuan)"),
+    "tie_out_earlier": ("此前各期文件的未匹配税票", "Unmatched from earlier runs' files"),
+    "tie_out_total": ("合计", "Total"),
     "legend": ("图例", "Legend"),
 }
 

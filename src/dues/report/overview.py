@@ -181,6 +181,8 @@ def write_overview(
         styled(ws, _ratio(grand[1], grand[0]), "rate"),
     )
 
+    _tie_out(sheet, run_info, tables["unmatched"], lang)
+
     sheet.heading(text("by_jurisdiction", lang).format(year=year))
     header_row = sheet.add(*header_cells(ws, [column_label(c, lang) for c in _INDICATORS]))
     kinds = {c: _indicator_kind(c, indicators.schema[c]) for c in _INDICATORS}
@@ -194,6 +196,57 @@ def write_overview(
     _sign_off(sheet, settings.sign_off)
     if by_jur.height:
         _add_chart(sheet, lang, header_row, last_jur_row)
+
+
+_TIE_OUT = ("rows_read", "money_read_fen", "money_accepted_fen", "money_quarantined_fen",
+            "money_duplicate_fen")  # fmt: skip
+
+
+def _tie_out(
+    sheet: _Sheet, run_info: Mapping[str, Any], unmatched: pl.DataFrame, lang: Lang
+) -> None:
+    """Each money file of the run (run.json's inputs): its money read = accepted +
+    quarantined + repeats, and how much of what it brought is on 未匹配税票. Receipts
+    still unmatched from earlier runs' files get a row of their own, so the column adds
+    up to the overview's unmatched total."""
+    files = [r for r in run_info.get("inputs") or [] if r.get("kind") != "registry"]
+    if not files:
+        return
+    ws = sheet.ws
+    by_file = dict(unmatched.group_by("source_file").agg(pl.col("amount_fen").sum()).iter_rows())
+    sheet.heading(text("tie_out", lang))
+    header = [column_label(c, lang) for c in ("file", *_TIE_OUT)]
+    sheet.add(*header_cells(ws, [*header, text("tie_out_unmatched", lang),
+                                 column_label("money_conserved", lang)]))  # fmt: skip
+    kinds = value_labels("kind", lang)
+    yes_no = value_labels("bool", lang)
+    sums = dict.fromkeys((*_TIE_OUT, "unmatched"), 0)
+    for record in files:
+        stats = FileStats.from_json(record)
+        values = {c: int(record.get(c) or 0) for c in _TIE_OUT}
+        values["unmatched"] = int(by_file.pop(record["file"], 0) or 0)
+        sums = {c: sums[c] + values[c] for c in sums}
+        kind = kinds.get(str(record.get("kind")), str(record.get("kind")))
+        sheet.add(
+            text_cell(ws, f"{record['file']}（{kind}）"),
+            *(styled(ws, values[c], "int" if c == "rows_read" else "money") for c in _TIE_OUT),
+            styled(ws, values["unmatched"], "money"),
+            text_cell(ws, yes_no["true" if stats.money_conserved else "false"]),
+        )
+    earlier = sum(int(v or 0) for v in by_file.values())
+    if earlier:
+        sheet.add(
+            text_cell(ws, text("tie_out_earlier", lang)),
+            *([None] * len(_TIE_OUT)),
+            styled(ws, earlier, "money"),
+        )
+        sums["unmatched"] += earlier
+    sheet.add(
+        text_cell(ws, text("tie_out_total", lang), font=BOLD),
+        *(styled(ws, sums[c], "int" if c == "rows_read" else "money", font=BOLD)
+          for c in _TIE_OUT),
+        styled(ws, sums["unmatched"], "money", font=BOLD),
+    )  # fmt: skip
 
 
 def _sign_off(sheet: _Sheet, labels: Sequence[str]) -> None:
