@@ -914,8 +914,11 @@ def test_overview_ties_out_the_money_of_each_input_file(tmp_path: Path) -> None:
     registry = {**RUN_INFO["inputs"][0], "file": "registry.xlsx", "kind": "registry"}
     path = tmp_path / "report.xlsx"
     write_report(path, tables, {**RUN_INFO, "inputs": [registry, *RUN_INFO["inputs"]]})
-    rows = list(load_workbook(path)["概览"].iter_rows(values_only=True))
+    overview = load_workbook(path)["概览"]
+    rows = list(overview.iter_rows(values_only=True))
     start = next(i for i, r in enumerate(rows) if r[0] == "各输入文件金额核对(本次运行)")
+    # Column A is wide enough for the file's name and kind (CJK characters count two).
+    assert overview.column_dimensions["A"].width >= len("collections_2026-09.csv") + 2 * 8
     header = rows[start + 1][:8]
     assert header == ("文件", "读入行数", "读入金额(元)", "接受金额(元)", "隔离金额(元)",
                       "重复金额(元)", "其中未匹配税票(元)", "金额守恒")  # fmt: skip

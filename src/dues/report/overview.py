@@ -102,6 +102,7 @@ def write_overview(
     )
     county = indicators.filter(pl.col("level") == "county")
     names = [*by_jur["jurisdiction"].to_list(), level_labels["county"]]
+    names += [_file_label(r, lang) for r in _money_files(run_info)]  # the tie-out's rows
     first_width = max([28, *(cells.display_width(str(n)) + 2 for n in names)])
     sheet = _Sheet(
         wb,
@@ -202,6 +203,15 @@ _TIE_OUT = ("rows_read", "money_read_fen", "money_accepted_fen", "money_quaranti
             "money_duplicate_fen")  # fmt: skip
 
 
+def _money_files(run_info: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [r for r in run_info.get("inputs") or [] if r.get("kind") != "registry"]
+
+
+def _file_label(record: Mapping[str, Any], lang: Lang) -> str:
+    kind = str(record.get("kind"))
+    return f"{record.get('file')}（{value_labels('kind', lang).get(kind, kind)}）"
+
+
 def _tie_out(
     sheet: _Sheet, run_info: Mapping[str, Any], unmatched: pl.DataFrame, lang: Lang
 ) -> None:
@@ -209,7 +219,7 @@ def _tie_out(
     quarantined + repeats, and how much of what it brought is on 未匹配税票. Receipts
     still unmatched from earlier runs' files get a row of their own, so the column adds
     up to the overview's unmatched total."""
-    files = [r for r in run_info.get("inputs") or [] if r.get("kind") != "registry"]
+    files = _money_files(run_info)
     if not files:
         return
     ws = sheet.ws
@@ -218,7 +228,6 @@ def _tie_out(
     header = [column_label(c, lang) for c in ("file", *_TIE_OUT)]
     sheet.add(*header_cells(ws, [*header, text("tie_out_unmatched", lang),
                                  column_label("money_conserved", lang)]))  # fmt: skip
-    kinds = value_labels("kind", lang)
     yes_no = value_labels("bool", lang)
     sums = dict.fromkeys((*_TIE_OUT, "unmatched"), 0)
     for record in files:
@@ -226,9 +235,8 @@ def _tie_out(
         values = {c: int(record.get(c) or 0) for c in _TIE_OUT}
         values["unmatched"] = int(by_file.pop(record["file"], 0) or 0)
         sums = {c: sums[c] + values[c] for c in sums}
-        kind = kinds.get(str(record.get("kind")), str(record.get("kind")))
         sheet.add(
-            text_cell(ws, f"{record['file']}（{kind}）"),
+            text_cell(ws, _file_label(record, lang)),
             *(styled(ws, values[c], "int" if c == "rows_read" else "money") for c in _TIE_OUT),
             styled(ws, values["unmatched"], "money"),
             text_cell(ws, yes_no["true" if stats.money_conserved else "false"]),
