@@ -877,9 +877,9 @@ def test_overview_names_the_federation_and_ends_with_a_sign_off_block(tmp_path: 
     write_report(path, _tables(), RUN_INFO, settings=settings)
     ws = load_workbook(path)["概览"]
     assert [ws["A1"].value, ws["A2"].value] == ["青溪县总工会", "工会经费对账报告"]
-    rows = [r for r in ws.iter_rows() if r[0].value == "制表人："]
+    rows = [r for r in ws.iter_rows() if r[1].value == "制表人："]
     assert len(rows) == 1
-    row = rows[0]
+    row = rows[0][1:]  # from column B: column A repeats on the pages to the right
     assert [c.value for c in row[:6:2]] == ["制表人：", "审核人：", "日期："]
     assert all(c.border.bottom.style == "thin" for c in row[1:6:2])  # a line to sign on
     # Under the tables, above the chart (which starts its own page).

@@ -263,7 +263,8 @@ def _sign_off(sheet: _Sheet, labels: Sequence[str]) -> None:
         return
     sheet.add()
     sheet.add()
-    row: list[Any] = []
+    # From column B: column A is repeated on the pages to the right (print titles).
+    row: list[Any] = [None]
     for label in labels:
         row.append(text_cell(sheet.ws, f"{label}：", font=BOLD))
         blank = WriteOnlyCell(sheet.ws, "")
