@@ -856,6 +856,8 @@ def test_every_sheet_prints_on_a4_with_page_numbers_and_readable_widths(tmp_path
     # Two pages wide, the second repeats the columns that say whose row it is.
     assert wb["对账明细"].print_title_cols == "$A:$C"
     assert wb["未匹配税票"].print_title_cols is None
+    assert wb["隔离记录"].freeze_panes == "C2"  # file and row stay in view
+    assert wb["隔离记录"].print_title_cols == "$A:$B"  # and on the right-hand pages
     assert wb["概览"].print_title_cols == "$A:$A"
     assert wb["对账明细"].oddHeader.right.text == "红色底：少缴  黄色底：未申报"
     for name in ZH_SHEETS[1:-1]:

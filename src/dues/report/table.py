@@ -36,7 +36,8 @@ _WIDTH_SAMPLE = 500  # rows looked at for column widths (the head: deterministic
 _ROW_FILL = "*"  # key of a fill that colours every cell of the row
 
 # Which columns stay visible when scrolling right, besides the header row.
-_FROZEN_COLUMNS = {"reconciliation": 3, "arrears": 2, "founding_drive": 2, "distribution": 3}
+_FROZEN_COLUMNS = {"reconciliation": 3, "arrears": 2, "founding_drive": 2, "distribution": 3,
+                   "quarantine": 2}  # fmt: skip
 
 
 def _over_zero(column: str, fill: int) -> pl.Expr:
