@@ -87,7 +87,9 @@ def write_tables_cell_by_cell(
 
 def _footer(ws: Any, key: str, shown: pl.DataFrame, columns: list[Column], lang: Lang) -> None:
     """The total row (each money column's sum, bold) and the legend, cell by cell, after
-    a blank row each."""
+    a blank row each; none under a sheet without rows."""
+    if shown.is_empty():
+        return
     ws.append([])
     money = [c.kind == "money" for c in columns]
     if any(money):

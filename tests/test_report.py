@@ -384,6 +384,8 @@ def test_empty_tables_still_give_every_sheet_with_its_header(tmp_path: Path) -> 
     assert wb.sheetnames == ZH_SHEETS
     assert wb["隔离记录"].max_row == 1 and wb["隔离记录"]["D1"].value == "原因代码"
     assert _label_values(wb["概览"])["应缴合计(元)"] == 0
+    # Nothing to total and no fills to explain: the header alone.
+    assert [wb[n].max_row for n in ZH_SHEETS[1:-1]] == [1] * len(ZH_SHEETS[1:-1])
 
 
 def test_a_missing_column_writes_nothing_and_keeps_the_old_report(tmp_path: Path) -> None:

@@ -303,7 +303,10 @@ def legend(key: str, lang: Lang) -> list[tuple[str, int]]:
 def _write_footer(
     out: IO[bytes], ws: Any, key: str, part: pl.DataFrame, columns: list[Column], lang: Lang
 ) -> None:
-    """The total row and the legend, as rows after the data (dues.report.sheetdata)."""
+    """The total row and the legend, as rows after the data (dues.report.sheetdata);
+    none under a sheet without rows."""
+    if part.is_empty():
+        return
     total_at, legend_at = footer_rows(part.height)
     total = total_row(part, columns, lang)
     if total is not None:
