@@ -1,4 +1,5 @@
-"""Build hook: ship config/policy.toml, config/notice.toml and schemas/inputs.toml inside
+"""Build hook: ship config/policy.toml, config/notice.toml, config/report.toml and
+schemas/inputs.toml inside
 the package.
 
 The design keeps them at the top of the repository, where an office edits them; a wheel
@@ -14,7 +15,12 @@ from setuptools import setup
 from setuptools.command.build_py import build_py
 
 HERE = Path(__file__).resolve().parent
-SHIPPED = ("config/policy.toml", "config/notice.toml", "schemas/inputs.toml")  # also listed in MANIFEST.in
+SHIPPED = (
+    "config/policy.toml",
+    "config/notice.toml",
+    "config/report.toml",
+    "schemas/inputs.toml",
+)  # also listed in MANIFEST.in
 
 
 class BuildPyWithDefaults(build_py):

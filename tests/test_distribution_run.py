@@ -215,5 +215,6 @@ def test_a_province_sized_split_leaves_its_sheet_to_the_parquet_file(
     assert info["report_distribution"].startswith("分成明细 lists none of 2 line-months")
     wb = openpyxl.load_workbook(summary.report, read_only=True)
     assert len(list(wb["分成明细"].iter_rows())) == 1  # the header
-    assert len(list(wb["回拨清单"].iter_rows())) == 1 + 6
+    payouts = list(wb["回拨清单"].iter_rows(values_only=True))
+    assert len(payouts) == 1 + 6 + 2 and payouts[-1][0] == "合计(本表)"  # a blank row, the total
     assert read(tmp_path, "2026-09", "distribution").height == 10

@@ -335,7 +335,9 @@ def test_dues_run_writes_the_late_fee_ledger(
     sheet = load_workbook(folder / "report.xlsx")["滞纳金台账"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][3:] == ("应计滞纳金(元)", "已缴滞纳金(元)", "滞纳金余额(元)")
-    assert [r[0] for r in rows[1:]] == list(ledger)
+    # The data rows, up to the blank row above the sheet's total.
+    data = rows[1 : next((i for i, r in enumerate(rows) if not any(r)), len(rows))]
+    assert [r[0] for r in data] == list(ledger)
     assert rows[1][4] == 4.5  # A's collected fee in yuan
 
 

@@ -187,6 +187,16 @@ def _write(tmp_path: Path, name: str = "report.xlsx", **kwargs: Any) -> Path:
     return path
 
 
+def _last(ws: Any) -> int:
+    """The last data row of a detail sheet: the end of its filter's range (a total row
+    and a legend follow it)."""
+    return int(re.sub(r"^.*:[A-Z]+", "", ws.auto_filter.ref))
+
+
+def _data_rows(ws: Any) -> list[tuple[Any, ...]]:
+    return list(ws.iter_rows(min_row=2, max_row=_last(ws), values_only=True))
+
+
 def _label_values(ws: Any) -> dict[str, Any]:
     """Column A label -> column B value, for the key/value blocks of the small sheets."""
     return {row[0]: row[1] for row in ws.iter_rows(values_only=True) if row and row[0]}
@@ -304,7 +314,7 @@ def test_detail_sheets_freeze_the_header_and_have_an_autofilter(tmp_path: Path) 
     for name in ZH_SHEETS[1:-1]:
         ws = wb[name]
         assert ws.freeze_panes is not None and ws.freeze_panes.endswith("2"), name
-        assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{ws.max_row}"
+        assert ws.auto_filter.ref == f"A1:{ws.cell(1, ws.max_column).column_letter}{_last(ws)}"
         assert ws.column_dimensions["A"].width >= 8
 
 
@@ -322,7 +332,7 @@ def test_underpaid_and_not_filed_rows_and_arrears_cells_are_filled(tmp_path: Pat
 
 def test_founding_drive_is_grouped_by_jurisdiction_then_tier(tmp_path: Path) -> None:
     ws = load_workbook(_write(tmp_path))["建会推动"]
-    rows = [r[:4] for r in ws.iter_rows(min_row=2, values_only=True)]
+    rows = [r[:4] for r in _data_rows(ws)]
     assert rows == [
         ("城关镇工会", 1, B, "乙公司"),
         ("城关镇工会", 3, A, "@甲公司"),
@@ -350,7 +360,7 @@ def test_a_long_table_continues_on_numbered_sheets(tmp_path: Path) -> None:
     wb = load_workbook(path)
     assert wb.sheetnames[1:4] == ["对账明细", "对账明细(2)", "对账明细(3)"]
     parts = [wb[n] for n in wb.sheetnames[1:4]]
-    assert [ws.max_row for ws in parts] == [4, 4, 2]  # header + 3, header + 3, header + 1
+    assert [_last(ws) for ws in parts] == [4, 4, 2]  # header + 3, header + 3, header + 1
     assert all(ws["A1"].value == "所属期" and ws.freeze_panes == "D2" for ws in parts)
     assert parts[2].auto_filter.ref == "A1:V2"
     en = load_workbook(
@@ -374,6 +384,8 @@ def test_empty_tables_still_give_every_sheet_with_its_header(tmp_path: Path) -> 
     assert wb.sheetnames == ZH_SHEETS
     assert wb["隔离记录"].max_row == 1 and wb["隔离记录"]["D1"].value == "原因代码"
     assert _label_values(wb["概览"])["应缴合计(元)"] == 0
+    # Nothing to total and no fills to explain: the header alone.
+    assert [wb[n].max_row for n in ZH_SHEETS[1:-1]] == [1] * len(ZH_SHEETS[1:-1])
 
 
 def test_a_missing_column_writes_nothing_and_keeps_the_old_report(tmp_path: Path) -> None:
@@ -490,6 +502,7 @@ def test_detail_rows_give_excel_what_openpyxl_cells_give_it(tmp_path: Path, lang
         tmp_path / "cells.xlsx",
         {k: tables[k] for k in DETAIL_TABLES},
         lang,  # type: ignore[arg-type]
+        {r["file"]: r["kind"] for r in RUN_INFO["inputs"]},
     )
     fast = load_workbook(tmp_path / "fast.xlsx")
     oracle = load_workbook(tmp_path / "cells.xlsx")
@@ -530,7 +543,9 @@ def test_arrears_sheet_has_one_column_per_configured_aging_bucket(tmp_path: Path
         )
         assert header[7:] == labels[lang]
         assert ws.auto_filter.ref == "A1:J3"
-        rows = [[Decimal(str(c.value)) for c in row[7:]] for row in ws.iter_rows(min_row=2)]
+        rows = [
+            [Decimal(str(c.value)) for c in row[7:]] for row in ws.iter_rows(min_row=2, max_row=3)
+        ]
         assert rows == [  # B sorts before A
             [Decimal("700"), Decimal("0"), Decimal("0")],
             [Decimal("0"), Decimal("500"), Decimal("2345.67")],
@@ -573,6 +588,21 @@ def test_no_sheet_shows_a_raw_column_name_in_chinese(tmp_path: Path) -> None:
     seen = _label_cells(load_workbook(tmp_path / "zh.xlsx"))
     assert {sheet for sheet, _ in seen} >= set(ZH_SHEETS)
     assert [(s, t) for s, t in seen if t in raw or _RAW_NAME.fullmatch(t)] == []
+    # Nor any value: a reason or column is said in words, a check in Chinese.
+    from dues.reasons import REASONS
+
+    book = load_workbook(tmp_path / "zh.xlsx")
+    quarantine = list(book["隔离记录"].iter_rows(values_only=True))
+    assert len(quarantine) > 1
+    header = quarantine[0]
+    for row in quarantine[1:]:
+        record = dict(zip(header, row, strict=True))
+        assert record["原因"] == REASONS[record["原因代码"]].zh
+        assert record["问题字段"] not in raw and not _RAW_NAME.fullmatch(record["问题字段"])
+    assert "原始数据" not in header
+    shown = [v for r in book["运行信息"].iter_rows(values_only=True) for v in r[1:]]
+    codes = [v for v in shown if isinstance(v, str) and _RAW_NAME.fullmatch(v)]
+    assert [v for v in codes if not re.fullmatch(r"[0-9a-f]{64}", v)] == []  # but hashes
 
     write_report(tmp_path / "en.xlsx", tables, info, lang="en")
     en = load_workbook(tmp_path / "en.xlsx")
@@ -680,10 +710,229 @@ def test_founding_drive_shows_the_organizers_columns_in_chinese(tmp_path: Path) 
     ws = load_workbook(_write(tmp_path))["建会推动"]
     header = [c.value for c in ws[1]]
     assert header[-5:] == ["档次说明", "需办事项", "所有制", "会员人数", "联系电话"]
-    rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    rows = [dict(zip(header, r, strict=True)) for r in _data_rows(ws)]
     assert [(r["需办事项"], r["所有制"], r["联系电话"]) for r in rows] == [
         ("需单独建会", "公有", "13800138000"),  # 乙公司: joint, tier 1
         ("需建会", None, None),  # 甲公司
         ("需建会", "非公有", "0571-1234567"),  # 丙公司
     ]
     assert rows[0]["档次说明"] == "一类(职工≥25人)"
+
+
+# ---- the workbook as an audit document (issue 11, item 3) ----------------------------------
+
+
+def test_quarantine_says_each_reason_in_words_and_each_cell_under_the_bureau_header(
+    tmp_path: Path,
+) -> None:
+    rows = list(load_workbook(_write(tmp_path))["隔离记录"].iter_rows(values_only=True))
+    record = dict(zip(rows[0], rows[1], strict=True))
+    # The quarantined line is from collections_2026-09.csv, a 税务代收明细 (RUN_INFO).
+    assert record["来源文件"] == "collections_2026-09.csv" and record["行号"] == 9
+    assert record["问题字段"] == "社会信用代码(纳税人识别号)"
+    assert record["原因代码"] == "bad_uscc"
+    assert record["原因"] == "统一社会信用代码不是18位或校验位不符(GB 32100-2015)"
+    # The raw cells, each under its bureau header, as text (never a formula).
+    assert record["实缴金额"] == "12.00"
+    assert record["社会信用代码(纳税人识别号)"] == "=cmd|calc"
+    assert "原始数据" not in record and "raw" not in record
+
+
+def test_run_info_shows_times_in_beijing_time_and_checks_in_words(tmp_path: Path) -> None:
+    info = {
+        **RUN_INFO,
+        "started_at": "2026-12-02T16:38:18+00:00",
+        "finished_at": "2026-12-02T16:38:25Z",
+        "inputs": [
+            {**RUN_INFO["inputs"][0], "totals_check": "ok"},
+            {**RUN_INFO["inputs"][0], "file": "registry.xlsx", "kind": "registry",
+             "encoding": "xlsx", "totals_check": "absent"},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "report.xlsx"
+    write_report(path, _tables(), info)
+    rows = list(load_workbook(path)["运行信息"].iter_rows(values_only=True))
+    values = _label_values(load_workbook(path)["运行信息"])
+    assert values["开始时间(北京时间)"] == "2026-12-03 00:38:18"
+    assert values["结束时间(北京时间)"] == "2026-12-03 00:38:25"
+    header = next(r for r in rows if r[0] == "文件")
+    records = [
+        dict(zip(header, r, strict=False))
+        for r in rows
+        if r[0] in ("collections_2026-09.csv", "registry.xlsx")
+    ]
+    assert [r["合计行核对"] for r in records] == ["一致", "无合计行"]
+    assert records[1]["编码"] == "Excel文件(无需编码)"
+
+
+def test_days_past_due_are_shown_only_where_money_is_owed(tmp_path: Path) -> None:
+    statuses = ["underpaid", "matched", "overpaid", "not_filed", "not_due"]
+    recon = pl.DataFrame(
+        [
+            _recon_row("2026-08", A, "甲公司", status, 1_000, 500) | {"days_past_due": 30 + i}
+            for i, status in enumerate(statuses)
+        ]
+    )
+    ws = load_workbook(_write(tmp_path, tables=_tables() | {"reconciliation": recon}))["对账明细"]
+    header = [c.value for c in ws[1]]
+    shown = [
+        (row[header.index("状态")], row[header.index("逾期天数")])
+        for row in ws.iter_rows(min_row=2, max_row=1 + recon.height, values_only=True)
+    ]
+    assert shown == [
+        ("少缴", 30),
+        ("已对平", None),
+        ("多缴", None),
+        ("未申报", 33),
+        ("未到期", None),
+    ]
+    assert recon["days_past_due"].to_list() == [30, 31, 32, 33, 34]  # the frame keeps them
+
+
+def test_money_sheets_end_with_a_total_row_outside_the_filter_and_a_legend(tmp_path: Path) -> None:
+    tables = _tables()
+    wb = load_workbook(_write(tmp_path, tables=tables))
+    recon = wb["对账明细"]
+    header = [c.value for c in recon[1]]
+    assert recon.auto_filter.ref == "A1:V4"  # the three unit-months only
+    total = {h: c for h, c in zip(header, recon[6], strict=True)}  # after a blank row
+    assert recon[5][0].value is None
+    assert total["所属期"].value == "合计(本表)" and total["所属期"].font.b
+    # 12,345.67 + 5,000.00 + 12,345.67 expected; 10,000.00 + 5,000.00 + 0 paid.
+    assert Decimal(str(total["应缴金额(元)"].value)) == Decimal("29691.34")
+    assert Decimal(str(total["实缴金额(元)"].value)) == Decimal("15000")
+    assert total["应缴金额(元)"].number_format == "#,##0.00" and total["应缴金额(元)"].font.b
+    assert total["状态"].value is None and total["逾期天数"].value is None
+    # The legend says what the fills mean, each line in its own colour.
+    assert recon["A8"].value == "图例"
+    assert recon["A9"].value.startswith("红色底") and recon["A9"].fill.fgColor.rgb.endswith(
+        "FFC7CE"
+    )
+    assert recon["A10"].value.startswith("黄色底") and recon["A10"].fill.fgColor.rgb.endswith(
+        "FFEB9C"
+    )
+    # Every detail sheet with money has its total; one without (隔离记录) has none.
+    for name, frame, column in (
+        ("欠缴账龄", "arrears", "欠缴金额(元)"),
+        ("未匹配税票", "unmatched", "税票金额(元)"),
+        ("筹备金返还", "prep_returns", "可返还筹备金(元)"),
+        ("建会推动", "founding_drive", "近12个月已缴筹备金(元)"),
+        ("滞纳金台账", "late_fees", "滞纳金余额(元)"),
+    ):
+        ws = wb[name]
+        head = [c.value for c in ws[1]]
+        row = _last(ws) + 2
+        assert ws.cell(row, 1).value == "合计(本表)", name
+        assert Decimal(str(ws.cell(row, head.index(column) + 1).value)) == Decimal(
+            sum(tables[frame][_fen_of(column, frame)].to_list())
+        ).scaleb(-2), name
+    assert wb["隔离记录"].max_row == 2
+    en = load_workbook(_write(tmp_path, "en.xlsx", lang="en"))["Reconciliation"]
+    assert en["A6"].value == "Total (this sheet)" and en["A8"].value == "Legend"
+
+
+def _fen_of(label: str, frame: str) -> str:
+    return {
+        ("欠缴金额(元)", "arrears"): "arrears_fen",
+        ("税票金额(元)", "unmatched"): "amount_fen",
+        ("可返还筹备金(元)", "prep_returns"): "returnable_fen",
+        ("近12个月已缴筹备金(元)", "founding_drive"): "prep_paid_12m_fen",
+        ("滞纳金余额(元)", "late_fees"): "balance_fen",
+    }[label, frame]
+
+
+def test_every_sheet_prints_on_a4_with_page_numbers_and_readable_widths(tmp_path: Path) -> None:
+    wb = load_workbook(_write(tmp_path))
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert setup.paperSize == 9, ws.title  # A4
+        assert ws.oddFooter.center.text == "第 &P 页 / 共 &N 页", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToHeight == 0, ws.title
+        n = ws.max_column if ws.title in ("概览", "运行信息") else len(list(ws[1]))
+        assert setup.orientation == ("landscape" if n > 6 else "portrait"), ws.title
+        assert setup.fitToWidth == (1 if n <= 12 else 2), ws.title
+    # 22 columns are two pages wide, never one; 9 fit on one.
+    assert len(list(wb["对账明细"][1])) == 22 and wb["对账明细"].page_setup.fitToWidth == 2
+    assert len(list(wb["未匹配税票"][1])) == 9 and wb["未匹配税票"].page_setup.fitToWidth == 1
+    assert wb["筹备金返还"].page_setup.orientation == "portrait"  # four columns
+    # Two pages wide, the second repeats the columns that say whose row it is.
+    assert wb["对账明细"].print_title_cols == "$A:$C"
+    assert wb["未匹配税票"].print_title_cols is None
+    assert wb["隔离记录"].freeze_panes == "C2"  # file and row stay in view
+    assert wb["隔离记录"].print_title_cols == "$A:$B"  # and on the right-hand pages
+    assert wb["概览"].print_title_cols == "$A:$A"
+    assert wb["对账明细"].oddHeader.right.text == "红色底：少缴  黄色底：未申报"
+    for name in ZH_SHEETS[1:-1]:
+        assert wb[name].print_title_rows == "$1:$1", name  # the header on every page
+    # The chart starts a page: a break right above the row it is anchored at.
+    overview = wb["概览"]
+    anchor = overview._charts[0].anchor._from.row + 1  # 0-based in the drawing
+    assert [b.id for b in overview.row_breaks.brk] == [anchor - 1]
+    assert overview._charts[0].width <= 25
+    en = load_workbook(_write(tmp_path, "en.xlsx", lang="en"))
+    assert {ws.oddFooter.center.text for ws in en.worksheets} == {"Page &P of &N"}
+
+
+def test_overview_names_the_federation_and_ends_with_a_sign_off_block(tmp_path: Path) -> None:
+    from dues.report.settings import ReportSettings
+
+    settings = ReportSettings(federation="青溪县总工会", sign_off=("制表人", "审核人", "日期"))
+    path = tmp_path / "report.xlsx"
+    write_report(path, _tables(), RUN_INFO, settings=settings)
+    ws = load_workbook(path)["概览"]
+    assert [ws["A1"].value, ws["A2"].value] == ["青溪县总工会", "工会经费对账报告"]
+    rows = [r for r in ws.iter_rows() if r[1].value == "制表人："]
+    assert len(rows) == 1
+    row = rows[0][1:]  # from column B: column A repeats on the pages to the right
+    assert [c.value for c in row[:6:2]] == ["制表人：", "审核人：", "日期："]
+    assert all(c.border.bottom.style == "thin" for c in row[1:6:2])  # a line to sign on
+    # Under the tables, above the chart (which starts its own page).
+    assert row[0].row < ws.row_breaks.brk[0].id
+    assert row[0].row > max(r[0].row for r in ws.iter_rows() if r[0].value == "全县")
+
+
+def test_report_settings_come_from_config_report_toml(tmp_path: Path) -> None:
+    from dues.report.settings import DEFAULT_REPORT_CONFIG, load_report_settings
+
+    assert Path(__file__).parents[1] / "config" / "report.toml" == DEFAULT_REPORT_CONFIG
+    shipped = load_report_settings()
+    assert shipped.federation.endswith("县总工会") and shipped.sign_off == (
+        "制表人",
+        "审核人",
+        "日期",
+    )
+    ws = load_workbook(_write(tmp_path))["概览"]
+    assert ws["A1"].value == shipped.federation  # the default settings are the file's
+    odd = tmp_path / "report.toml"
+    odd.write_text('federation = "x"\nsignoff = ["制表人"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="signoff"):
+        load_report_settings(odd)
+
+
+def test_overview_ties_out_the_money_of_each_input_file(tmp_path: Path) -> None:
+    tables = _tables()
+    earlier = {"source_file": "collections_2026-08.csv", "source_row": 3, "receipt_no": "1",
+               "uscc": A, "taxpayer_name": "甲", "amount_fen": 20_000, "line_no": 1,
+               "period_start": date(2026, 8, 1), "period_end": date(2026, 8, 31)}  # fmt: skip
+    tables["unmatched"] = pl.concat([tables["unmatched"], pl.DataFrame([earlier])])
+    registry = {**RUN_INFO["inputs"][0], "file": "registry.xlsx", "kind": "registry"}
+    path = tmp_path / "report.xlsx"
+    write_report(path, tables, {**RUN_INFO, "inputs": [registry, *RUN_INFO["inputs"]]})
+    overview = load_workbook(path)["概览"]
+    rows = list(overview.iter_rows(values_only=True))
+    start = next(i for i, r in enumerate(rows) if r[0] == "各输入文件金额核对(本次运行)")
+    # Column A is wide enough for the file's name and kind (CJK characters count two).
+    assert overview.column_dimensions["A"].width >= len("collections_2026-09.csv") + 2 * 8
+    header = rows[start + 1][:8]
+    assert header == ("文件", "读入行数", "读入金额(元)", "接受金额(元)", "隔离金额(元)",
+                      "重复金额(元)", "其中未匹配税票(元)", "金额守恒")  # fmt: skip
+    body = [r[:8] for r in rows[start + 2 : start + 5]]
+    # RUN_INFO's file: 10,000.00 read = 9,900.00 accepted + 12.00 quarantined + 88.00 repeats;
+    # its unmatched receipt is -10.50; the registry carries no money and is not listed.
+    assert body[0][0] == "collections_2026-09.csv（税务代收明细）"
+    assert [Decimal(str(v)) for v in body[0][1:7]] == [
+        Decimal(v) for v in ("12", "10000", "9900", "12", "88", "-10.5")
+    ]
+    assert body[0][7] == "是"
+    assert body[1][0] == "此前各期文件的未匹配税票" and Decimal(str(body[1][6])) == Decimal("200")
+    assert body[2][0] == "合计" and Decimal(str(body[2][6])) == Decimal("189.5")

@@ -263,8 +263,11 @@ def test_a_province_sized_run_lists_only_the_exceptions_but_counts_every_month(
     info = json.loads((summary.out_dir / "run.json").read_text(encoding="utf-8"))
     assert f"lists {exceptions.height:,} of {everything.height:,}" in info["report_detail"]
     book = openpyxl.load_workbook(summary.report, read_only=True)
-    detail = list(book["对账明细"].iter_rows(values_only=True))
+    rows = list(book["对账明细"].iter_rows(values_only=True))
+    # The header and the data rows, up to the blank row above the total and the legend.
+    detail = rows[: next(i for i, r in enumerate(rows) if not any(r))]
     assert len(detail) == 1 + exceptions.height
+    assert rows[len(detail) + 1][0] == "合计(本表)"
     assert sorted(r[1] for r in detail[1:]) == sorted(exceptions["uscc"].to_list())
     overview = {r[0]: r[1] for r in book["概览"].iter_rows(values_only=True) if len(r) > 1}
     assert round(overview[text("expected", "zh")] * 100) == everything["expected_fen"].sum()

@@ -9,7 +9,6 @@ under the file's own headers (`quarantine_sheet`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,19 +21,14 @@ from dues.policy import load_policy
 from dues.readers import InputError
 from dues.reasons import reason_text
 from dues.report.labels import Lang
-from dues.report.quarantine_book import write_quarantine_workbook
-from dues.schemas import Kind, input_spec
+from dues.report.quarantine_book import (
+    WHOLE_ROW,
+    quarantine_sheet,
+    write_quarantine_workbook,
+)
+from dues.schemas import Kind
 
 QUARANTINE_XLSX = "quarantine.xlsx"
-# The sheet's first columns (the row's own cells follow, under the file's headers).
-SHEET_HEADERS = {
-    "source_file": "来源文件",
-    "source_row": "行号",
-    "column": "问题字段",
-    "reason": "原因代码",
-    "reason_text": "原因",
-}
-WHOLE_ROW = "整行"  # the column of a reason about the whole row ("*")
 
 
 @dataclass(frozen=True)
@@ -85,50 +79,6 @@ def validate_files(
         write_quarantine_workbook(out / QUARANTINE_XLSX, sheet)
         return ValidateResult(results, errors, quarantine)
     return ValidateResult(results, errors)
-
-
-def quarantine_sheet(
-    quarantine: pl.DataFrame, headers: Mapping[str, Mapping[str, str]], kind: Kind
-) -> pl.DataFrame:
-    """The quarantine as the clerk's sheet: SHEET_HEADERS, then one text column per input
-    column any file has, headed as the files head it (two spellings joined by ` / `),
-    holding the row's cells as read. `headers` is file -> SPEC column -> header."""
-    columns = [c.name for c in input_spec(kind).columns]
-    titles: dict[str, str] = {}
-    for name in columns:
-        spelt = dict.fromkeys(h[name] for h in headers.values() if name in h)
-        if spelt:
-            title = " / ".join(spelt)
-            # A file's header that reads like one of the sheet's own is marked as the file's.
-            titles[name] = f"{title}(原表)" if title in SHEET_HEADERS.values() else title
-    # Which header names the problem column, in the row's own file.
-    by_file = pl.DataFrame(
-        [(f, n, h) for f, named in headers.items() for n, h in named.items()],
-        schema={"source_file": pl.String, "column": pl.String, "header": pl.String},
-        orient="row",
-    )
-    cells = quarantine.get_column("raw").str.json_decode(
-        pl.Struct([pl.Field(n, pl.String) for n in columns])
-    )
-    return (
-        quarantine.with_columns(_order=pl.int_range(pl.len()))
-        .join(by_file, on=["source_file", "column"], how="left")
-        .sort("_order")
-        .select(
-            "source_file",
-            "source_row",
-            column=pl.when(pl.col("column") == "*")
-            .then(pl.lit(WHOLE_ROW))
-            .otherwise(pl.coalesce("header", "column")),
-            reason="reason",
-            reason_text=pl.col("reason").replace_strict(
-                {code: reason_text(code) for code in quarantine["reason"].unique()},
-                return_dtype=pl.String,
-            ),
-        )
-        .rename(SHEET_HEADERS)
-        .hstack(cells.struct.unnest().select(list(titles)).rename(titles))
-    )
 
 
 def _policy_max_back_months() -> int:

@@ -81,12 +81,27 @@ TITLE_FONT: Final = Font(bold=True, size=14)
 HEADING_FONT: Final = Font(bold=True, size=12)
 
 
-def print_setup(ws: Any) -> None:
-    """Printed for the audit file: landscape, one page wide (before the first row)."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
+A4_PAPER: Final = 9  # the paperSize code of A4 (ECMA-376 §18.18.43)
+# Columns a portrait A4 page shows readably; a sheet of more is printed landscape.
+PORTRAIT_COLUMNS: Final = 6
+# Columns squeezed onto one page's width at most; a sheet of more prints two pages wide.
+ONE_PAGE_COLUMNS: Final = 12
+PAGE_FOOTER: Final = {"zh": "第 &P 页 / 共 &N 页", "en": "Page &P of &N"}
+
+
+def print_setup(ws: Any, n_columns: int | None = None, lang: str = "zh") -> None:
+    """Printed for the audit file on A4 (before the first row): landscape when the sheet
+    has more than PORTRAIT_COLUMNS columns (or `n_columns` is not given), scaled to one
+    page wide up to ONE_PAGE_COLUMNS columns and to two beyond (22 columns on one page
+    cannot be read), pages numbered in the footer, the sheet's name in the header."""
+    ws.page_setup.paperSize = A4_PAPER
+    wide = n_columns is None or n_columns > PORTRAIT_COLUMNS
+    ws.page_setup.orientation = "landscape" if wide else "portrait"
+    ws.page_setup.fitToWidth = 1 if n_columns is None or n_columns <= ONE_PAGE_COLUMNS else 2
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.oddHeader.center.text = "&A"
+    ws.oddFooter.center.text = PAGE_FOOTER["en" if lang == "en" else "zh"]
 
 
 def fen_to_yuan(fen: int) -> Decimal:
@@ -185,15 +200,18 @@ def number_format(kind: Kind) -> str | None:
     return _FORMATS[kind]
 
 
-def style_id(ws: Any, kind: Kind, fill: int) -> int:
-    """The workbook's style id for a cell of `kind` with fill variant `fill`, registered
-    on first use (the ids written in the rows of dues.report.sheetdata)."""
+def style_id(ws: Any, kind: Kind, fill: int, *, bold: bool = False) -> int:
+    """The workbook's style id for a cell of `kind` with fill variant `fill` (in bold:
+    a total), registered on first use (the ids written in the rows of
+    dues.report.sheetdata)."""
     cell = WriteOnlyCell(ws)
     fmt = _FORMATS[kind]
     if fmt:
         cell.number_format = fmt
     if FILLS[fill] is not None:
         cell.fill = FILLS[fill]
+    if bold:
+        cell.font = BOLD
     return int(cell.style_id)
 
 

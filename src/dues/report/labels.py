@@ -231,6 +231,12 @@ VALUES: dict[str, dict[str, tuple[str, str]]] = {
         "allocations": ("财政划拨明细", "allocations"),
     },
     "bool": {"true": ("是", "yes"), "false": ("否", "no")},
+    # A file's totals row against the sum of its lines (dues.ingest).
+    "totals_check": {
+        "absent": ("无合计行", "no totals row"),
+        "ok": ("一致", "agrees"),
+        "mismatch": ("不一致", "disagrees"),
+    },
     "split_level": {
         "base": ("基层工会", "base union"),
         "county": ("县级工会", "county"),
@@ -291,14 +297,46 @@ TEXT: dict[str, tuple[str, str]] = {
     "chart": ("各管理工会到位率", "Collection rate by jurisdiction"),
     "run": ("运行", "Run"),
     "start_period": ("起始所属期", "Start period"),
-    "started_at": ("开始时间", "Started at"),
-    "finished_at": ("结束时间", "Finished at"),
+    "started_at": ("开始时间(北京时间)", "Started at (Beijing time)"),
+    "finished_at": ("结束时间(北京时间)", "Finished at (Beijing time)"),
     "code_version": ("代码版本", "Code version"),
     "config_hash": ("配置哈希", "Config hash"),
     "inputs": ("输入文件", "Input files"),
+    "xlsx_encoding": ("Excel文件(无需编码)", "Excel workbook (no encoding)"),
     "run_totals": ("运行合计", "Run totals"),
     "distribution": ("分成守恒(本次分成的税票与划拨)", "Distribution conservation (lines split)"),
     "name": ("名称", "Name"),
+    "sheet_total": ("合计(本表)", "Total (this sheet)"),
+    "tie_out": ("各输入文件金额核对(本次运行)", "Money per input file (this run)"),
+    "tie_out_unmatched": ("其中未匹配税票(元)", "Of which unmatched (yuan)"),
+    "tie_out_earlier": ("此前各期文件的未匹配税票", "Unmatched from earlier runs' files"),
+    "tie_out_total": ("合计", "Total"),
+    "legend": ("图例", "Legend"),
+}
+
+# What the fills of a detail sheet mean (shown under its rows), by fill variant name.
+LEGENDS: dict[str, tuple[tuple[str, tuple[str, str]], ...]] = {
+    "reconciliation": (
+        ("bad", ("红色底：少缴(当月欠缴)", "Red: underpaid (owes money for the month)")),
+        ("warn", ("黄色底：未申报(应缴未缴)", "Yellow: not filed (nothing paid for the month)")),
+    ),
+    "arrears": (
+        (
+            "bad",
+            (
+                "红色底：欠缴金额，及超过首档账龄的欠缴",
+                "Red: arrears, and arrears past the first bucket",
+            ),
+        ),
+        (
+            "warn",
+            (
+                "黄色底：首档账龄内的欠缴(提醒)",
+                "Yellow: arrears within the first bucket (reminder)",
+            ),
+        ),
+        ("good", ("绿色底：多缴金额", "Green: credit (overpaid)")),
+    ),
 }
 
 

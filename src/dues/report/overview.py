@@ -8,12 +8,16 @@ rule 11 as the rules computed them, not re-derived here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Border, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.pagebreak import Break
 
 from dues.conservation import FileStats
 from dues.report import cells
@@ -26,8 +30,13 @@ from dues.report.labels import (
     text,
     value_labels,
 )
+from dues.report.settings import ReportSettings
 from dues.report.table import require_columns
 
+SIGN_LINE = Border(bottom=Side(style="thin"))
+
+# The overview chart's widest: a landscape A4 page's printable width, about.
+CHART_WIDTH_CM = 25.0
 # Indicator columns of the per-jurisdiction table (level and year go in the heading).
 _INDICATORS = [c for c in TABLE_COLUMNS["indicators"] if c not in ("level", "year")]
 
@@ -35,11 +44,12 @@ _INDICATORS = [c for c in TABLE_COLUMNS["indicators"] if c not in ("level", "yea
 class _Sheet:
     """A write-only sheet that remembers which row it is on (for chart references)."""
 
-    def __init__(self, wb: Any, title: str, widths: Sequence[float]) -> None:
+    def __init__(self, wb: Any, title: str, widths: Sequence[float], lang: Lang) -> None:
         self.ws = wb.create_sheet(title)
         for i, width in enumerate(widths, 1):
             self.ws.column_dimensions[get_column_letter(i)].width = width
-        cells.print_setup(self.ws)
+        cells.print_setup(self.ws, len(widths), lang)
+        self.ws.print_title_cols = "A:A"  # the names beside the columns printed on page two
         self.row = 0
 
     def add(self, *values: Any) -> int:
@@ -72,8 +82,13 @@ def _year_label(indicators: pl.DataFrame) -> str:
 
 
 def write_overview(
-    wb: Any, tables: Mapping[str, pl.DataFrame], run_info: Mapping[str, Any], lang: Lang
+    wb: Any,
+    tables: Mapping[str, pl.DataFrame],
+    run_info: Mapping[str, Any],
+    lang: Lang,
+    settings: ReportSettings | None = None,
 ) -> None:
+    settings = settings or ReportSettings()
     # Totals come from every unit-month even when the detail sheet lists only exceptions.
     recon = tables.get("reconciliation_full", tables["reconciliation"])
     indicators = tables["indicators"]
@@ -87,10 +102,18 @@ def write_overview(
     )
     county = indicators.filter(pl.col("level") == "county")
     names = [*by_jur["jurisdiction"].to_list(), level_labels["county"]]
+    names += [_file_label(r, lang) for r in _money_files(run_info)]  # the tie-out's rows
     first_width = max([28, *(cells.display_width(str(n)) + 2 for n in names)])
-    sheet = _Sheet(wb, sheet_name("overview", lang), [min(first_width, 50)] + [16] * 15)
+    sheet = _Sheet(
+        wb,
+        sheet_name("overview", lang),
+        [min(first_width, 50)] + [16] * (len(_INDICATORS) - 1),
+        lang,
+    )
     ws = sheet.ws
 
+    if settings.federation:
+        sheet.add(text_cell(ws, settings.federation, font=TITLE_FONT))
     sheet.add(text_cell(ws, text("title", lang), font=TITLE_FONT))
     if any(
         cells.beyond_exact(frame, [c for c in frame.columns if c.endswith("_fen")])
@@ -159,6 +182,8 @@ def write_overview(
         styled(ws, _ratio(grand[1], grand[0]), "rate"),
     )
 
+    _tie_out(sheet, run_info, tables["unmatched"], lang)
+
     sheet.heading(text("by_jurisdiction", lang).format(year=year))
     header_row = sheet.add(*header_cells(ws, [column_label(c, lang) for c in _INDICATORS]))
     kinds = {c: _indicator_kind(c, indicators.schema[c]) for c in _INDICATORS}
@@ -169,8 +194,83 @@ def write_overview(
         row["jurisdiction"] = level_labels["county"]
         sheet.add(*(styled(ws, row[c], kinds[c], font=BOLD) for c in _INDICATORS))
 
+    _sign_off(sheet, settings.sign_off)
     if by_jur.height:
         _add_chart(sheet, lang, header_row, last_jur_row)
+
+
+_TIE_OUT = ("rows_read", "money_read_fen", "money_accepted_fen", "money_quarantined_fen",
+            "money_duplicate_fen")  # fmt: skip
+
+
+def _money_files(run_info: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [r for r in run_info.get("inputs") or [] if r.get("kind") != "registry"]
+
+
+def _file_label(record: Mapping[str, Any], lang: Lang) -> str:
+    kind = str(record.get("kind"))
+    return f"{record.get('file')}（{value_labels('kind', lang).get(kind, kind)}）"
+
+
+def _tie_out(
+    sheet: _Sheet, run_info: Mapping[str, Any], unmatched: pl.DataFrame, lang: Lang
+) -> None:
+    """Each money file of the run (run.json's inputs): its money read = accepted +
+    quarantined + repeats, and how much of what it brought is on 未匹配税票. Receipts
+    still unmatched from earlier runs' files get a row of their own, so the column adds
+    up to the overview's unmatched total."""
+    files = _money_files(run_info)
+    if not files:
+        return
+    ws = sheet.ws
+    by_file = dict(unmatched.group_by("source_file").agg(pl.col("amount_fen").sum()).iter_rows())
+    sheet.heading(text("tie_out", lang))
+    header = [column_label(c, lang) for c in ("file", *_TIE_OUT)]
+    sheet.add(*header_cells(ws, [*header, text("tie_out_unmatched", lang),
+                                 column_label("money_conserved", lang)]))  # fmt: skip
+    yes_no = value_labels("bool", lang)
+    sums = dict.fromkeys((*_TIE_OUT, "unmatched"), 0)
+    for record in files:
+        stats = FileStats.from_json(record)
+        values = {c: int(record.get(c) or 0) for c in _TIE_OUT}
+        values["unmatched"] = int(by_file.pop(record["file"], 0) or 0)
+        sums = {c: sums[c] + values[c] for c in sums}
+        sheet.add(
+            text_cell(ws, _file_label(record, lang)),
+            *(styled(ws, values[c], "int" if c == "rows_read" else "money") for c in _TIE_OUT),
+            styled(ws, values["unmatched"], "money"),
+            text_cell(ws, yes_no["true" if stats.money_conserved else "false"]),
+        )
+    earlier = sum(int(v or 0) for v in by_file.values())
+    if earlier:
+        sheet.add(
+            text_cell(ws, text("tie_out_earlier", lang)),
+            *([None] * len(_TIE_OUT)),
+            styled(ws, earlier, "money"),
+        )
+        sums["unmatched"] += earlier
+    sheet.add(
+        text_cell(ws, text("tie_out_total", lang), font=BOLD),
+        *(styled(ws, sums[c], "int" if c == "rows_read" else "money", font=BOLD)
+          for c in _TIE_OUT),
+        styled(ws, sums["unmatched"], "money", font=BOLD),
+    )  # fmt: skip
+
+
+def _sign_off(sheet: _Sheet, labels: Sequence[str]) -> None:
+    """One row of `label：` and a ruled blank to sign on, per label, under the tables."""
+    if not labels:
+        return
+    sheet.add()
+    sheet.add()
+    # From column B: column A is repeated on the pages to the right (print titles).
+    row: list[Any] = [None]
+    for label in labels:
+        row.append(text_cell(sheet.ws, f"{label}：", font=BOLD))
+        blank = WriteOnlyCell(sheet.ws, "")
+        blank.border = SIGN_LINE
+        row.append(blank)
+    sheet.add(*row)
 
 
 def _indicator_kind(column: str, dtype: pl.DataType) -> Kind:
@@ -195,9 +295,12 @@ def _add_chart(sheet: _Sheet, lang: Lang, header_row: int, last_row: int) -> Non
         ref = Reference(sheet.ws, min_col=col, min_row=header_row, max_row=last_row)
         chart.add_data(ref, titles_from_data=True)
     chart.set_categories(Reference(sheet.ws, min_col=1, min_row=header_row + 1, max_row=last_row))
-    chart.width = min(max(16.0, 1.2 * (last_row - header_row)), 60.0)
+    # At most CHART_WIDTH_CM wide, and on a page of its own: never cut by a page break.
+    chart.width = min(max(16.0, 1.2 * (last_row - header_row)), CHART_WIDTH_CM)
     chart.height = 9.0
-    sheet.ws.add_chart(chart, f"A{sheet.row + 3}")
+    anchor = sheet.row + 3
+    sheet.ws.row_breaks.append(Break(id=anchor - 1))
+    sheet.ws.add_chart(chart, f"A{anchor}")
 
 
 # ---- 运行信息 -------------------------------------------------------------------
@@ -213,6 +316,24 @@ _OPTIONAL_INPUT_FIELDS = frozenset(("money_duplicate_fen", "encoding", "header_r
                                     "totals_check", "rows_without_paid_date"))  # fmt: skip
 
 
+# Run times are kept in UTC (run.json); the workbook shows them as the county reads a clock.
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(value: Any) -> str | None:
+    """An ISO time as local time to the second, `2026-10-01 08:00:05`; a time without
+    a zone is taken as UTC, text that is no time is shown as it is."""
+    if value is None or value == "":
+        return None
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _as_text(value: Any) -> str | None:
     if value is None:
         return None
@@ -222,13 +343,14 @@ def _as_text(value: Any) -> str | None:
 
 
 def write_run_info(wb: Any, run_info: Mapping[str, Any], lang: Lang) -> None:
-    sheet = _Sheet(wb, sheet_name("run_info", lang), [30, 16, 68] + [16] * 14)
+    sheet = _Sheet(wb, sheet_name("run_info", lang), [30, 16, 68] + [16] * 15, lang)
     ws = sheet.ws
     sheet.add(text_cell(ws, text("run", lang), font=HEADING_FONT))
     for key in _RUN_FIELDS:
         if key == "start_period" and key not in run_info:
             continue  # not every run.json records it
-        sheet.add(text_cell(ws, text(key, lang)), text_cell(ws, _as_text(run_info.get(key)) or ""))
+        shown = (local_time if key.endswith("_at") else _as_text)(run_info.get(key)) or ""
+        sheet.add(text_cell(ws, text(key, lang)), text_cell(ws, shown))
 
     inputs: list[Mapping[str, Any]] = list(run_info.get("inputs") or [])
     fields = [
@@ -239,6 +361,7 @@ def write_run_info(wb: Any, run_info: Mapping[str, Any], lang: Lang) -> None:
     sheet.heading(text("inputs", lang))
     sheet.add(*header_cells(ws, [column_label(f, lang) for f in fields]))
     kinds = value_labels("kind", lang)
+    checks = value_labels("totals_check", lang)
     yes_no = value_labels("bool", lang)
     for record in inputs:
         # The verdicts come from the conservation record itself, not from its JSON copy.
@@ -252,6 +375,10 @@ def write_run_info(wb: Any, run_info: Mapping[str, Any], lang: Lang) -> None:
                 row.append(text_cell(ws, yes_no["true" if value else "false"]))
             elif f == "kind" and value is not None:
                 row.append(text_cell(ws, kinds.get(str(value), str(value))))
+            elif f == "encoding" and value == "xlsx":  # a workbook has no text encoding
+                row.append(text_cell(ws, text("xlsx_encoding", lang)))
+            elif f == "totals_check" and value is not None:
+                row.append(text_cell(ws, checks.get(str(value), str(value))))
             elif isinstance(value, int):
                 row.append(styled(ws, value, "money" if f.endswith("_fen") else "int"))
             else:

@@ -9,7 +9,7 @@ than `max_rows` data rows continues on `名称(2)`, `名称(3)`, … (Excel stop
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 import polars as pl
 from openpyxl.utils import get_column_letter
@@ -19,11 +19,14 @@ from dues.report import cells
 from dues.report.cells import BAD, BAND, GOOD, NO_FILL, WARN, Column, Kind
 from dues.report.labels import (
     COLUMN_ENUM,
+    LEGENDS,
     TABLE_COLUMNS,
     TABLE_ENUM,
     Lang,
     column_label,
+    pick,
     sheet_name,
+    text,
     value_labels,
 )
 from dues.report.sheetdata import PendingRows, write_rows
@@ -33,7 +36,8 @@ _WIDTH_SAMPLE = 500  # rows looked at for column widths (the head: deterministic
 _ROW_FILL = "*"  # key of a fill that colours every cell of the row
 
 # Which columns stay visible when scrolling right, besides the header row.
-_FROZEN_COLUMNS = {"reconciliation": 3, "arrears": 2, "founding_drive": 2, "distribution": 3}
+_FROZEN_COLUMNS = {"reconciliation": 3, "arrears": 2, "founding_drive": 2, "distribution": 3,
+                   "quarantine": 2}  # fmt: skip
 
 
 def _over_zero(column: str, fill: int) -> pl.Expr:
@@ -76,6 +80,21 @@ def _sorted(key: str, frame: pl.DataFrame) -> pl.DataFrame:
             descending=[False, False, True, False],
             nulls_last=True,
             maintain_order=True,
+        )
+    return frame
+
+
+# Months on which money is owed: only they are past due in the workbook.
+OWING_STATUSES = ("underpaid", "not_filed")
+
+
+def _shown_values(key: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """What a sheet shows where it differs from the output: 逾期天数 only on the months
+    that owe money (reconciliation.parquet keeps the days of every month, SPEC §5)."""
+    if key == "reconciliation" and "days_past_due" in frame.columns:
+        owing = pl.col("status").is_in(OWING_STATUSES)
+        return frame.with_columns(
+            days_past_due=pl.when(owing).then(pl.col("days_past_due")).otherwise(None)
         )
     return frame
 
@@ -137,10 +156,14 @@ def require_columns(key: str, frame: pl.DataFrame) -> None:
 
 def plan(key: str, frame: pl.DataFrame, lang: Lang) -> tuple[pl.DataFrame, list[Column], int]:
     """The frame as display values (plus trailing fill columns), its columns, and n values."""
-    require_columns(key, frame)
+    # 隔离记录 comes already shown in Chinese (dues.report.quarantine_book), else as the
+    # contract has it.
+    contract = () if key == "quarantine" and "raw" not in frame.columns else TABLE_COLUMNS[key]
+    if contract:
+        require_columns(key, frame)
     # Columns beyond the contract are shown after it, under their own names.
-    names = [*TABLE_COLUMNS[key], *(c for c in frame.columns if c not in TABLE_COLUMNS[key])]
-    frame = _sorted(key, frame)
+    names = [*contract, *(c for c in frame.columns if c not in contract)]
+    frame = _shown_values(key, _sorted(key, frame))
     kinds = {n: _kind(n, frame.schema[n]) for n in names}
     cells.check_money_range(frame, [n for n in names if kinds[n] == "money"], key)
 
@@ -174,14 +197,19 @@ def _fill_index(key: str, columns: list[Column]) -> list[int]:
     return out
 
 
-def _new_sheet(wb: Any, title: str, columns: list[Column], freeze_cols: int) -> Any:
+def _new_sheet(
+    wb: Any, title: str, columns: list[Column], freeze_cols: int, lang: Lang = "zh"
+) -> Any:
     ws = wb.create_sheet(title)
     # Widths and panes must be set before the first row: write-only sheets stream.
     for i, c in enumerate(columns, 1):
         ws.column_dimensions[get_column_letter(i)].width = c.width
     ws.freeze_panes = f"{get_column_letter(freeze_cols + 1)}2"
-    cells.print_setup(ws)
+    cells.print_setup(ws, len(columns), lang)
     ws.print_title_rows = "1:1"  # the header on every printed page
+    if freeze_cols and len(columns) > cells.ONE_PAGE_COLUMNS:
+        # Two pages wide: the second half still says whose row it is.
+        ws.print_title_cols = f"A:{get_column_letter(freeze_cols)}"
     ws.append(cells.header_cells(ws, [c.header for c in columns]))
     return ws
 
@@ -227,11 +255,79 @@ def write_table(
     freeze = _FROZEN_COLUMNS.get(key, 0)
     base = sheet_name(key, lang)
     titles: list[str] = []
+    lines = legend(key, lang)
     for start in range(0, max(shown.height, 1), max_rows):
         titles.append(base if not titles else f"{base}({len(titles) + 1})")
         part = shown.slice(start, max_rows)
-        ws = _new_sheet(wb, titles[-1], columns, freeze)
+        ws = _new_sheet(wb, titles[-1], columns, freeze, lang)
+        if lines:  # the legend is under the rows; on paper, on every page
+            ws.oddHeader.right.text = "  ".join(t.split("(")[0] for t, _ in lines)
         with pending.open(titles[-1]) as out:
             write_rows(out, part, columns, _styles(ws, key, part, columns), first_row=2)
+            _write_footer(out, ws, key, part, columns, lang)
         _close_sheet(ws, n, part.height)
     return titles
+
+
+def total_row(shown: pl.DataFrame, columns: list[Column], lang: Lang) -> pl.DataFrame | None:
+    """The 合计 row of a sheet's rows `shown`: each money column summed (in fen), the
+    label in the first column; None for a sheet without money."""
+    if not any(c.kind == "money" for c in columns):
+        return None
+    values = []
+    for i, c in enumerate(columns):
+        if c.kind == "money":
+            values.append(pl.col(c.name).cast(pl.Int64).sum().alias(c.name))
+        elif i == 0:
+            values.append(pl.lit(text("sheet_total", lang)).alias(c.name))
+        else:
+            values.append(pl.lit(None, dtype=shown.schema[c.name]).alias(c.name))
+    return shown.select(values)
+
+
+def footer_rows(n_rows: int) -> tuple[int, int]:
+    """Rows of the total and of the legend's title below `n_rows` data rows: each after
+    a blank row, outside the filter's range, so sorting and filtering move only data."""
+    total = n_rows + 3
+    return total, total + 2
+
+
+_LEGEND_FILLS = {"bad": BAD, "warn": WARN, "good": GOOD}
+
+
+def legend(key: str, lang: Lang) -> list[tuple[str, int]]:
+    """(text, fill variant) of each line of a sheet's legend; [] for a sheet without."""
+    return [(pick(pair, lang), _LEGEND_FILLS[fill]) for fill, pair in LEGENDS.get(key, ())]
+
+
+def _write_footer(
+    out: IO[bytes], ws: Any, key: str, part: pl.DataFrame, columns: list[Column], lang: Lang
+) -> None:
+    """The total row and the legend, as rows after the data (dues.report.sheetdata);
+    none under a sheet without rows."""
+    if part.is_empty():
+        return
+    total_at, legend_at = footer_rows(part.height)
+    total = total_row(part, columns, lang)
+    if total is not None:
+        styles: list[pl.Expr | None] = [
+            pl.lit(str(cells.style_id(ws, c.kind, NO_FILL, bold=True)))
+            if c.kind == "money" or i == 0
+            else None
+            for i, c in enumerate(columns)
+        ]
+        write_rows(out, total, columns, styles, first_row=total_at)
+    lines = legend(key, lang)
+    if not lines:
+        return
+    first = Column(columns[0].name, columns[0].header, "text", columns[0].width)
+    shown = pl.DataFrame(
+        {
+            first.name: [text("legend", lang), *(t for t, _ in lines)],
+            "__style": [
+                str(cells.style_id(ws, "text", NO_FILL, bold=True)),
+                *(str(cells.style_id(ws, "text", fill)) for _, fill in lines),
+            ],
+        }
+    )
+    write_rows(out, shown, [first], [pl.col("__style")], first_row=legend_at)

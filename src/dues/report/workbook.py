@@ -28,6 +28,8 @@ from dues.distribution import distribution_wide_of_long
 from dues.files import atomic_path
 from dues.report.labels import TABLE_COLUMNS, Lang, text
 from dues.report.overview import write_overview, write_run_info
+from dues.report.quarantine_book import workbook_quarantine
+from dues.report.settings import ReportSettings, load_report_settings
 from dues.report.sheetdata import PendingRows
 from dues.report.table import EXCEL_MAX_DATA_ROWS, require_columns, write_table
 
@@ -166,6 +168,7 @@ def write_report(
     *,
     lang: Lang = "zh",
     max_rows_per_sheet: int = EXCEL_MAX_DATA_ROWS,
+    settings: ReportSettings | None = None,
 ) -> None:
     """Write the auditors' workbook to `path`, replacing any file there atomically.
 
@@ -174,13 +177,18 @@ def write_report(
     its wide shape (or distribution.parquet's long one) and payouts, optional), money in
     integer fen; `run_info` is the run
     manifest (run.json). A detail table longer than `max_rows_per_sheet` data rows
-    continues on further sheets.
+    continues on further sheets. `settings` (default: config/report.toml) name the
+    federation and the overview's sign-off block.
     Nothing is written if any table lacks a column or the writing fails.
     """
     tables = {**_empty_optional(), **tables}
     if "level" in tables["distribution"].columns:  # distribution.parquet as it is
         tables["distribution"] = distribution_wide_of_long(tables["distribution"])
     _check(tables, lang, max_rows_per_sheet)
+    settings = settings or load_report_settings()
+    if lang == "zh":  # the reasons in words, the raw cells under the bureau's headers
+        kinds = {str(r.get("file")): str(r.get("kind")) for r in run_info.get("inputs") or []}
+        tables["quarantine"] = workbook_quarantine(tables["quarantine"], kinds)
     path = Path(path)
     if not path.parent.is_dir():  # fail before streaming a million rows, not after
         raise FileNotFoundError(f"no directory {path.parent} to write {path.name} in")
@@ -200,7 +208,7 @@ def write_report(
             atomic_path(path) as tmp,
         ):
             pending = PendingRows(Path(rows_dir))
-            write_overview(wb, tables, run_info, lang)
+            write_overview(wb, tables, run_info, lang, settings)
             for key in DETAIL_TABLES:
                 write_table(wb, key, tables[key], lang, pending, max_rows_per_sheet)
             write_run_info(wb, run_info, lang)

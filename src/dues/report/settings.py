@@ -1,0 +1,48 @@
+"""config/report.toml: the federation's own words on the auditors' workbook.
+
+The federation's name heads the overview, and a sign-off block (制表人 / 审核人 / 日期
+by default) closes its tables, so the printed overview can be signed and filed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+def _default_path() -> Path:
+    """config/report.toml of the source tree, else the copy a wheel ships (see setup.py)."""
+    here = Path(__file__).resolve().parent.parent
+    source = here.parents[1] / "config" / "report.toml"
+    return source if source.is_file() else here / "defaults" / "report.toml"
+
+
+DEFAULT_REPORT_CONFIG = _default_path()
+
+
+class ReportSettings(BaseModel):
+    """What config/report.toml holds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    federation: str = ""
+    sign_off: tuple[str, ...] = Field(default=("制表人", "审核人", "日期"), max_length=6)
+
+
+def load_report_settings(path: Path | None = None) -> ReportSettings:
+    """The settings at `path` (default: config/report.toml); one-line errors."""
+    path = path or DEFAULT_REPORT_CONFIG
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"report settings not found: {path}") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"report settings {path} cannot be read: {exc}") from exc
+    try:
+        return ReportSettings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "file"
+        raise ValueError(f"report settings {path}: {where}: {first['msg']}") from exc
