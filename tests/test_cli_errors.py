@@ -187,6 +187,35 @@ def test_odd_arguments_are_refused_in_one_line(tmp_path: Path) -> None:
         ([*run, "--period", "0000-01"], ("--period '0000-01' is outside 2000-01 … 2099-12",)),
         ([*run, "--period", "2026-08", "--as-of", "+10000-01-01"], ("--as-of", "+10000-01-01")),
         ([*run, "--period", "2026-08", "--as-of", "1999-12-31"], ("--as-of", "1999-12-31")),
+        # Every command that takes a period says so the same way, naming its option.
+        (
+            [
+                "rerun",
+                "--from",
+                "2100-01",
+                "--out",
+                "out",
+                "--db",
+                f"sqlite:///{tmp_path / 'l.db'}",
+            ],
+            ("--from '2100-01' is outside 2000-01 … 2099-12",),
+        ),
+        (
+            ["drive", "--period", "26-08", "--out", "d", "--db", f"sqlite:///{tmp_path / 'l.db'}"],
+            ("--period must be YYYY-MM",),
+        ),
+        (
+            [
+                "notices",
+                "--period",
+                "0000-01",
+                "--out",
+                "n",
+                "--db",
+                f"sqlite:///{tmp_path / 'l.db'}",
+            ],
+            ("--period '0000-01' is outside",),
+        ),
     ]
     for args, fragments in cases:
         assert_one_clean_line(invoke(args, tmp_path), *fragments)

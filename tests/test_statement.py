@@ -239,7 +239,7 @@ def test_the_default_period_is_the_latest_completed_run(county: CountyLedger) ->
         (["--unit", "X", "--jurisdiction", "Y"], "give --unit USCC or --jurisdiction NAME"),
         ([], "give --unit USCC or --jurisdiction NAME"),
         (["--unit", "X", "--format", "csv"], "--format must be xlsx or parquet"),
-        (["--unit", "X", "--period", "2026-13"], "--period: period must be YYYY-MM"),
+        (["--unit", "X", "--period", "2026-13"], "--period must be YYYY-MM"),
     ],
 )
 def test_what_a_statement_cannot_be_made_of_is_one_error_line(

@@ -67,6 +67,16 @@ def workbook_lang(lang: str) -> Lang:
     raise fail(f"--lang must be zh or en, not {lang!r}")
 
 
+def period_option(value: str, option: str = "--period") -> str:
+    """A period option checked (YYYY-MM, SPEC §3's plausible range), or the one error line."""
+    from dues.periods import check_period
+
+    try:
+        return check_period(value)
+    except ValueError as exc:
+        raise fail(f"{option} {str(exc).removeprefix('period ')}") from exc
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print `message` as the one error line of the command; the exit to raise."""
     print_error(message)
@@ -346,14 +356,11 @@ def run(
     ] = False,
 ) -> None:
     """Reconcile one period: ingest, validate, apply the rules, store and report."""
-    from dues.run import RunError, RunRequest, check_period
+    from dues.run import RunError, RunRequest
     from dues.settings import Settings
     from dues.store import StoreError
 
-    try:
-        check_period(period)
-    except RunError as exc:
-        raise fail(str(exc)) from exc
+    period_option(period)
     chosen_lang = workbook_lang(lang)
     settings = Settings()
     chosen_config = config or settings.config
@@ -441,15 +448,12 @@ def rerun(
     and policy, on the ledger as it now is, and its outputs are published again: what
     makes stale periods current. No input file is read.
     """
-    from dues.run import RunError, check_period
+    from dues.run import RunError
     from dues.run.rederive import rerun_from
     from dues.settings import Settings
     from dues.store import StoreError
 
-    try:
-        check_period(from_period)
-    except RunError as exc:
-        raise fail(str(exc).replace("--period", "--from")) from exc
+    period_option(from_period, "--from")
     chosen_lang = workbook_lang(lang)
     settings = Settings()
     url = db or settings.database_url
@@ -615,14 +619,10 @@ def drive(
 ) -> None:
     """Founding-drive lists (建会推动) per jurisdiction, from the period's run in the ledger."""
     from dues.drive_lists import DriveError, write_drive_lists
-    from dues.run import RunError, check_period
     from dues.settings import Settings
     from dues.store import StoreError
 
-    try:
-        check_period(period)
-    except RunError as exc:
-        raise fail(str(exc)) from exc
+    period_option(period)
     chosen_lang = workbook_lang(lang)
     created = check_output_folder(out)
     try:
@@ -678,7 +678,6 @@ def statement(
     ] = None,
 ) -> None:
     """A unit's statement (单位对账单): its months and every line that made them (ledger only)."""
-    from dues.periods import check_period
     from dues.report.statement import export_statement
     from dues.settings import Settings
     from dues.statement import StatementError, load_statement
@@ -689,11 +688,8 @@ def statement(
     if fmt not in ("xlsx", "parquet"):
         raise fail(f"--format must be xlsx or parquet, not {fmt!r}")
     for name, value in (("--period", period), ("--from", from_period)):
-        try:
-            if value is not None:
-                check_period(value)
-        except ValueError as exc:
-            raise fail(f"{name}: {exc}") from exc
+        if value is not None:
+            period_option(value, name)
 
     def say(line: str) -> None:
         console.print(line, highlight=False, soft_wrap=True)
@@ -753,16 +749,12 @@ def notices(
     from decimal import Decimal
 
     from dues.notices import load_template, select_notices
-    from dues.periods import check_period
     from dues.report.notices import write_notices
     from dues.settings import Settings
     from dues.statement import StatementError
     from dues.store import StoreError, open_store
 
-    try:
-        check_period(period)
-    except ValueError as exc:
-        raise fail(f"--period: {exc}") from exc
+    period_option(period)
     min_fen = int((Decimal(str(min_arrears_yuan)) * 100).to_integral_value())
     on = _parse_as_of(issued)
     try:

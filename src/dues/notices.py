@@ -15,18 +15,18 @@ name and contact, the pay-by days, the title and paragraphs with {placeholders}.
 from __future__ import annotations
 
 import string
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dues.statement import Statement, StatementError, StatementRun, completed_run, load_statement
 from dues.store import Store
 from dues.summary import yuan
+from dues.tomlconfig import load_toml_model
 
 
 def _default_template_path() -> Path:
@@ -81,19 +81,10 @@ class NoticeTemplate(BaseModel):
 
 def load_template(path: Path | None = None) -> NoticeTemplate:
     """The notice template at `path` (default: config/notice.toml); one-line errors."""
-    path = path or DEFAULT_TEMPLATE_PATH
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StatementError(f"notice template not found: {path}") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise StatementError(f"notice template {path} cannot be read: {exc}") from exc
-    try:
-        return NoticeTemplate.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "file"
-        raise StatementError(f"notice template {path}: {where}: {first['msg']}") from exc
+        return load_toml_model(path or DEFAULT_TEMPLATE_PATH, NoticeTemplate, "notice template")
+    except ValueError as exc:
+        raise StatementError(str(exc)) from exc
 
 
 @dataclass(frozen=True)

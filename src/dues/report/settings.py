@@ -6,10 +6,11 @@ by default) closes its tables, so the printed overview can be signed and filed.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from dues.tomlconfig import load_toml_model
 
 
 def _default_path() -> Path:
@@ -33,16 +34,4 @@ class ReportSettings(BaseModel):
 
 def load_report_settings(path: Path | None = None) -> ReportSettings:
     """The settings at `path` (default: config/report.toml); one-line errors."""
-    path = path or DEFAULT_REPORT_CONFIG
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"report settings not found: {path}") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"report settings {path} cannot be read: {exc}") from exc
-    try:
-        return ReportSettings.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "file"
-        raise ValueError(f"report settings {path}: {where}: {first['msg']}") from exc
+    return load_toml_model(path or DEFAULT_REPORT_CONFIG, ReportSettings, "report settings")
