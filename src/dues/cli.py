@@ -77,6 +77,12 @@ def period_option(value: str, option: str = "--period") -> str:
         raise fail(f"{option} {str(exc).removeprefix('period ')}") from exc
 
 
+def cannot_write(out: Path, error: OSError) -> typer.Exit:
+    """The one error line of a command whose --out could not be written (a full disk, a
+    folder gone, no permission)."""
+    return fail(f"--out {out}: cannot write ({error.strerror or error})")
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print `message` as the one error line of the command; the exit to raise."""
     print_error(message)
@@ -198,7 +204,7 @@ def validate(
     except InputError as exc:
         raise fail(str(exc)) from exc
     except OSError as exc:  # writing the Parquet files: a full disk, a folder gone
-        raise fail(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
+        raise cannot_write(out, exc) from exc
     finally:
         if created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()  # a refused file leaves nothing behind, not even its folder
@@ -630,7 +636,7 @@ def drive(
     except (DriveError, StoreError) as exc:
         raise fail(str(exc)) from exc
     except OSError as exc:
-        raise fail(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
+        raise cannot_write(out, exc) from exc
     finally:
         if created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()  # a refusal (or a period with no unit to visit) leaves no folder
@@ -710,7 +716,7 @@ def statement(
     except (StatementError, StoreError) as exc:
         raise fail(str(exc)) from exc
     except OSError as exc:
-        raise fail(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
+        raise cannot_write(out, exc) from exc
     run = made.run
     if run.stale:
         say(
@@ -781,7 +787,7 @@ def notices(
     except (StatementError, StoreError) as exc:
         raise fail(str(exc)) from exc
     except OSError as exc:
-        raise fail(f"--out {out}: cannot write ({exc.strerror or exc})") from exc
+        raise cannot_write(out, exc) from exc
     console.print(
         f"{batch.count} notice(s) of {period} in {len(written)} file(s): "
         + ", ".join(shown(p) for p in written),

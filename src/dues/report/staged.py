@@ -42,17 +42,10 @@ def detail_note(reconciliation: pl.LazyFrame) -> str | None:
     )
 
 
-def _line_months(distribution: pl.LazyFrame) -> int:
-    """Rows of 分成明细: distribution.parquet's lines × months (its rows are per level)."""
-    return int(
-        distribution.select(pl.struct("channel", "key", "period").n_unique()).collect().item()
-    )
-
-
-def distribution_note(distribution: pl.LazyFrame) -> str | None:
-    """run.json's `report_distribution`: 分成明细 is left empty above DETAIL_LIMIT rows (a
-    province's first run splits a million lines), else None."""
-    rows = _line_months(distribution)
+def distribution_note(rows: int) -> str | None:
+    """run.json's `report_distribution`: 分成明细 (one row per line × month: `rows`, the
+    wide distribution's) is left empty above DETAIL_LIMIT rows (a province's first run
+    splits a million lines), else None."""
     if not is_big(rows):
         return None
     return (

@@ -139,7 +139,8 @@ def run_info(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
     note = detail_note(pl.scan_parquet(work.output("reconciliation")))
     if note is not None:
         info["report_detail"] = note
-    split_note = distribution_note(pl.scan_parquet(work.output("distribution")))
+    line_months = pl.scan_parquet(work.distribution_wide).select(pl.len()).collect().item()
+    split_note = distribution_note(line_months)
     if split_note is not None:
         info["report_distribution"] = split_note
     return info

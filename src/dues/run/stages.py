@@ -139,6 +139,7 @@ def reconcile(ctx: RunContext) -> None:
     waited, of units in its registry); stage every Parquet output, the new lines' sums
     and the split's bookkeeping for the store."""
     work = ctx.work
+    registry = pl.read_parquet(work.registry)
     new = {lines: pl.read_parquet(work.new(lines)) for lines in _LINES.values()}
     new_sums = unit_month_sums(new["receipts"], new["allocations"])
     write_parquet(new_sums, work.new_sums)
@@ -156,7 +157,7 @@ def reconcile(ctx: RunContext) -> None:
         )
     try:
         outputs = reconcile_sums(
-            pl.read_parquet(work.registry),
+            registry,
             pl.concat([pl.read_parquet(work.stored_sums), new_sums], how="vertical_relaxed"),
             outside("receipts"),
             outside("allocations"),
@@ -169,7 +170,7 @@ def reconcile(ctx: RunContext) -> None:
         raise RunError(str(exc)) from exc
     try:
         split = distribute(
-            pl.read_parquet(work.registry),
+            registry,
             new,
             {lines: pl.read_parquet(work.waiting(lines)) for lines in _LINES.values()},
             {lines: pl.read_parquet(work.marks(lines)) for lines in _LINES.values()},
