@@ -61,11 +61,43 @@ def test_the_example_countys_runs_leave_a_whole_ledger_and_a_corrupt_total_is_re
         differences = month_sums_differences(store)
     assert differences.rows() == [
         (victim["run_id"], victim["uscc"], victim["month"], "paid_dues_fen",
-         victim["paid_dues_fen"] + 1, victim["paid_dues_fen"]),
+         victim["paid_dues_fen"] + 1, victim["paid_dues_fen"], "table"),
     ]  # fmt: skip
     result = CliRunner().invoke(app, ["ledger", "check", "--db", store_url], terminal_width=200)
     assert result.exit_code == 1
     assert "1 kept total(s) differ" in result.output and "paid_dues_fen" in result.output
+
+
+def test_a_corrupt_sums_pack_is_reported_apart_from_the_table(
+    tmp_path: Path, store_url: str
+) -> None:
+    run_county(tmp_path / "out", store_url)
+    with open_store(store_url) as store:
+        packs = store.load_month_sum_packs()
+        victim = packs.row(0, named=True)
+        run_id = victim["run_id"]
+        mine = packs.filter(pl.col("run_id") == run_id).drop("run_id")
+        # One unit-month lost from the pack, one figure changed: the table is intact.
+        changed = mine.slice(1).with_columns(
+            pl.when(pl.int_range(pl.len()) == 0)
+            .then(pl.col("wage_base_fen") + 7)
+            .otherwise(pl.col("wage_base_fen"))
+            .alias("wage_base_fen")
+        )
+        store.keep_sum_pack(run_id, changed)
+        differences = month_sums_differences(store)
+    second = mine.row(1, named=True)
+    assert set(differences["kept_in"]) == {"pack"}
+    assert differences.filter(pl.col("figure") == "wage_base_fen").select(
+        "uscc", "month", "kept", "rebuilt"
+    ).rows() == sorted(
+        [
+            (victim["uscc"], victim["month"], 0, victim["wage_base_fen"]),
+            (second["uscc"], second["month"], second["wage_base_fen"] + 7, second["wage_base_fen"]),
+        ]
+    )
+    result = CliRunner().invoke(app, ["ledger", "check", "--db", store_url], terminal_width=200)
+    assert result.exit_code == 1 and "pack" in result.output
 
 
 def test_a_ledger_without_kept_totals_gets_them_on_its_next_run(tmp_path: Path) -> None:
@@ -73,6 +105,7 @@ def test_a_ledger_without_kept_totals_gets_them_on_its_next_run(tmp_path: Path) 
     first, *rest = SUMMARY["runs"]
     run_county(tmp_path / "before", db, [first])
     execute(db, "DELETE FROM unit_month_sums")  # as a ledger from before revision 0004
+    execute(db, "DELETE FROM unit_month_sum_packs")  # ... and before 0010
     run_county(tmp_path / "before", db, rest)
     run_county(tmp_path / "fresh", f"sqlite:///{tmp_path / 'fresh.db'}")
     last = SUMMARY["runs"][-1]["period"]
@@ -82,6 +115,7 @@ def test_a_ledger_without_kept_totals_gets_them_on_its_next_run(tmp_path: Path) 
         assert legacy.equals(fresh), name
     with open_store(db) as store:
         assert month_sums_differences(store).is_empty()
+        assert store.runs_lacking_sum_packs() == []
 
 
 def test_a_run_reads_no_stored_line_but_those_it_needs(

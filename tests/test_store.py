@@ -60,7 +60,7 @@ ALLOCATIONS = pl.Schema(
     }
 )
 USCC = "91330102MA2H0X1234"
-HEAD_REVISION = "0009"  # the newest file in dues/migrations/versions
+HEAD_REVISION = "0010"  # the newest file in dues/migrations/versions
 
 
 def receipt(receipt_no: str, line_no: int = 1, **changes: Any) -> dict[str, Any]:

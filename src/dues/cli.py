@@ -830,12 +830,17 @@ def ledger_check(
         console.print(f"ledger check: the kept unit-month totals of {len(runs)} run(s) agree")
         return
     shown = 40
-    table = Table(title=f"ledger check: {differences.height} kept total(s) differ from the lines")
+    # Which copy differs: the table SQL reads, or the pack a run reads (ledger_check).
+    packs = differences.filter(pl.col("kept_in") == "pack").height
+    where = f" ({differences.height - packs} in the table, {packs} in the packs)" if packs else ""
+    title = f"ledger check: {differences.height} kept total(s) differ from the lines{where}"
+    table = Table(title=title)
     for name in ("run", "uscc", "month", "figure", "kept", "from the lines"):
         table.add_column(name, justify="right" if name in ("kept", "from the lines") else "left")
     for r in differences.head(shown).iter_rows(named=True):
+        figure = r["figure"] if r["kept_in"] == "table" else f"{r['figure']} (pack)"
         table.add_row(
-            r["run_id"], r["uscc"], format_period(r["month"]), r["figure"], str(r["kept"]),
+            r["run_id"], r["uscc"], format_period(r["month"]), figure, str(r["kept"]),
             str(r["rebuilt"]),
         )  # fmt: skip
     if differences.height > shown:

@@ -192,7 +192,7 @@ def read_ledger(
     months were run before (those go stale: dues.run.rederive)."""
     ensure_month_sums(store)
     # Per run, not added up: the rules add them as they place them on the grid.
-    sums = store.load_month_sums(before_period=period).select(SUM_COLUMNS)
+    sums = store.load_month_sum_packs(before_period=period).select(SUM_COLUMNS)
     elsewhere = sums.select(pl.col("uscc").unique()).filter(~pl.col("uscc").is_in(registry))
     kinds: tuple[LineKind, ...] = ("receipts", "allocations")
     return StoredLedger(

@@ -36,6 +36,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from dues.conservation import FileStats
+from dues.store import packs
 from dues.store import tables as t
 from dues.store.bulk import insert_frame, read_frame
 from dues.store.engine import (
@@ -212,6 +213,43 @@ class Store:
         with self._transaction("cannot load the unit-month sums") as conn:
             return read_frame(conn, table, where)
 
+    def load_month_sum_packs(self, *, before_period: str | None = None) -> pl.DataFrame:
+        """The unit-month sums of every run, or of the runs of periods before
+        ``before_period``, as load_month_sums gives them, read from their packs
+        (dues.store.packs): what a run derives its outputs from. A run without a pack
+        has none of its sums here: ``runs_lacking_sum_packs`` lists them
+        (dues.ledger_check.ensure_month_sums)."""
+        table = t.unit_month_sum_packs
+        query = sa.select(table.c.run_id, table.c.parquet).order_by(table.c.run_id)
+        if before_period is not None:
+            query = query.where(table.c.run_id.in_(_runs_before(before_period)))
+        with self._transaction("cannot load the unit-month sums") as conn:
+            rows = conn.execute(query).all()
+        frames = [packs.unpack(data, run_id) for run_id, data in rows]
+        schema = t.frame_schema(t.unit_month_sums, with_store_owned=True)
+        return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+
+    def runs_lacking_sum_packs(self) -> list[str]:
+        """The completed runs whose sums have no pack: runs stored before revision 0010."""
+        packed = sa.select(t.unit_month_sum_packs.c.run_id)
+        query = sa.select(t.runs.c.run_id).where(
+            t.runs.c.status == "completed", t.runs.c.run_id.not_in(packed)
+        )
+        with self._transaction("cannot list the runs without a sums pack") as conn:
+            return sorted(conn.execute(query.order_by(t.runs.c.run_id)).scalars())
+
+    def load_month_sums_of_run(self, run_id: str) -> pl.DataFrame:
+        """The kept unit-month sums (the table's rows) of run ``run_id``."""
+        table = t.unit_month_sums
+        with self._transaction("cannot load the unit-month sums") as conn:
+            return read_frame(conn, table, table.c.run_id == run_id)
+
+    def keep_sum_pack(self, run_id: str, sums: pl.DataFrame) -> None:
+        """Store ``sums`` as run ``run_id``'s sums pack, replacing the one it had."""
+        rows = conform(sums, t.unit_month_sums, "month sums")
+        with self._transaction(f"cannot store the sums of run {run_id}", write=True) as conn:
+            _replace_pack(conn, run_id, rows)
+
     def earliest_month(self, *, through_period: str) -> int | None:
         """The earliest month (index) any line of a run of ``through_period`` or an earlier
         period is attributed to, any unit's (from the kept unit-month sums): the default
@@ -275,6 +313,7 @@ class Store:
         with self._transaction(f"cannot store the sums of run {run_id}", write=True) as conn:
             conn.execute(t.unit_month_sums.delete().where(t.unit_month_sums.c.run_id == run_id))
             insert_frame(conn, t.unit_month_sums, rows)
+            _replace_pack(conn, run_id, rows.drop("run_id"))
 
     def load_waiting(self, kind: LineKind, period: str) -> pl.DataFrame:
         """The lines of ``kind`` waiting to be distributed (rule 13) as a run of ``period``
@@ -471,15 +510,16 @@ class Store:
         _check_run(run)
         # Conform everything before the transaction: a caller's mistake is
         # reported without touching the database.
+        sums = (
+            None
+            if new_month_sums is None
+            else conform(new_month_sums, t.unit_month_sums, "new_month_sums")
+        )
         frames: list[tuple[sa.Table, pl.DataFrame]] = [
             (t.registry_snapshots, conform(registry, t.registry_snapshots, "registry")),
             (t.receipts, conform(new_receipts, t.receipts, "new_receipts")),
             (t.allocations, conform(new_allocations, t.allocations, "new_allocations")),
-            *(
-                [(t.unit_month_sums, conform(new_month_sums, t.unit_month_sums, "new_month_sums"))]
-                if new_month_sums is not None
-                else []
-            ),
+            *([(t.unit_month_sums, sums)] if sums is not None else []),
             (t.quarantine, conform(quarantine, t.quarantine, "quarantine")),
         ]
         for kind, frame in sorted(results.items()):
@@ -500,6 +540,8 @@ class Store:
                 conn.execute(t.input_files.insert(), [_input_file_row(run, f) for f in input_files])
             for table, frame in frames:
                 insert_frame(conn, table, _with_store_owned(frame, table, run))
+            if sums is not None:  # the same sums once more, as the run reads them
+                _replace_pack(conn, run.run_id, sums)
             _mark_distributed(conn, run.period, taken)
             if before_commit is not None:
                 before_commit()
@@ -579,6 +621,12 @@ def _in_scratch(columns: list[sa.Column[Any]], scratch: sa.Table) -> sa.ColumnEl
     if len(columns) == 1:
         return columns[0].in_(keys)
     return sa.tuple_(*columns).in_(keys)
+
+
+def _replace_pack(conn: sa.Connection, run_id: str, sums: pl.DataFrame) -> None:
+    table = t.unit_month_sum_packs
+    conn.execute(table.delete().where(table.c.run_id == run_id))
+    conn.execute(table.insert().values(run_id=run_id, rows=sums.height, parquet=packs.pack(sums)))
 
 
 def _check_run(run: RunRecord) -> None:
