@@ -305,8 +305,8 @@ def reconciliation_of_sums(
 def needs_action() -> pl.Expr:
     """Unit-months an officer must act on: due and not matched, or paid by the wrong way.
 
-    What the workbook's 对账明细 lists when a province's unit-months are too many for
-    a sheet; reconciliation.parquet always keeps every row.
+    What the workbook's 对账明细 lists of a big run's last months (dues.report.staged),
+    when its unit-months are too many for a sheet; reconciliation.parquet keeps every row.
     """
     return (
         pl.col("status").is_in(["underpaid", "not_filed", "overpaid"])

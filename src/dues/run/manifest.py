@@ -136,7 +136,7 @@ def run_info(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
             "late_fee_undated_lines": int(work.late_fee_undated.read_text(encoding="utf-8")),
         },
     }
-    note = detail_note(pl.scan_parquet(work.output("reconciliation")))
+    note = detail_note(pl.scan_parquet(work.output("reconciliation")), ctx.period)
     if note is not None:
         info["report_detail"] = note
     line_months = pl.scan_parquet(work.distribution_wide).select(pl.len()).collect().item()
