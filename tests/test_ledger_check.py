@@ -131,3 +131,19 @@ def test_a_run_reads_no_stored_line_but_those_it_needs(
     expected = pl.read_csv(COUNTY / "expected" / last / "reconciliation.csv")
     got = pl.read_parquet(tmp_path / "out" / last / "reconciliation.parquet")
     assert got["paid_fen"].sum() == expected["paid_fen"].sum()
+
+
+def test_an_unreadable_sums_pack_is_one_line_naming_the_run_and_the_repair(
+    tmp_path: Path,
+) -> None:
+    db = f"sqlite:///{tmp_path / 'ledger.db'}"
+    run_county(tmp_path / "out", db, SUMMARY["runs"][:1])
+    execute(db, "UPDATE unit_month_sum_packs SET parquet = X'00ff'")
+    result = CliRunner().invoke(app, ["ledger", "check", "--db", db])
+    assert result.exit_code != 0
+    assert "is unreadable" in result.output and "unit_month_sum_packs" in result.output
+    assert "Traceback" not in result.output
+    execute(db, "DELETE FROM unit_month_sum_packs")  # the repair the message names
+    run_county(tmp_path / "out", db, SUMMARY["runs"][1:2])
+    with open_store(db) as store:
+        assert month_sums_differences(store).is_empty()

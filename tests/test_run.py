@@ -250,6 +250,7 @@ def test_a_child_workbook_that_fails_or_hangs_leaves_no_trace(
 def test_a_province_sized_run_lists_only_the_exceptions_but_counts_every_month(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from dues.periods import format_period, parse_period
     from dues.report import staged
     from dues.report.labels import text
     from dues.unit_months import needs_action
@@ -260,12 +261,14 @@ def test_a_province_sized_run_lists_only_the_exceptions_but_counts_every_month(
         summary = run_period(request_for(run, out, db))
     everything = pl.read_parquet(summary.out_dir / "reconciliation.parquet")
     period = SUMMARY["runs"][-1]["period"]
-    recent = pl.col("period") >= f"{period[:5]}{int(period[5:]) - staged.DETAIL_MONTHS + 1:02d}"
-    exceptions = everything.filter(needs_action() & recent)
+    first = format_period(parse_period(period) - staged.DETAIL_MONTHS + 1)
+    exceptions = everything.filter(needs_action() & (pl.col("period") >= first))
     # Only the last months': the older months that need action are left to 欠缴账龄.
     assert 0 < exceptions.height < everything.filter(needs_action()).height
     info = json.loads((summary.out_dir / "run.json").read_text(encoding="utf-8"))
     assert f"lists {exceptions.height:,} of {everything.height:,}" in info["report_detail"]
+    run_sheet = openpyxl.load_workbook(summary.report, read_only=True)["运行信息"]
+    assert info["report_detail"] in [c for r in run_sheet.iter_rows(values_only=True) for c in r]
     book = openpyxl.load_workbook(summary.report, read_only=True)
     rows = list(book["对账明细"].iter_rows(values_only=True))
     # The header and the data rows, up to the blank row above the total and the legend.

@@ -297,6 +297,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "chart": ("各管理工会到位率", "Collection rate by jurisdiction"),
     "run": ("运行", "Run"),
     "start_period": ("起始所属期", "Start period"),
+    "report_detail": ("对账明细说明", "Detail sheet note"),
+    "report_distribution": ("分成明细说明", "Split sheet note"),
     "started_at": ("开始时间(北京时间)", "Started at (Beijing time)"),
     "finished_at": ("结束时间(北京时间)", "Finished at (Beijing time)"),
     "code_version": ("代码版本", "Code version"),

@@ -306,7 +306,9 @@ def _add_chart(sheet: _Sheet, lang: Lang, header_row: int, last_row: int) -> Non
 # ---- 运行信息 -------------------------------------------------------------------
 
 _RUN_FIELDS = ("run_id", "period", "as_of", "start_period", "started_at", "finished_at",
-               "code_version", "config_hash")  # fmt: skip
+               "code_version", "config_hash", "report_detail", "report_distribution")  # fmt: skip
+# Not every run.json records these: a big run's notes say what its sheets leave out.
+_OPTIONAL_RUN_FIELDS = frozenset(("start_period", "report_detail", "report_distribution"))
 _INPUT_FIELDS = ("file", "kind", "sha256", "rows_read", "rows_accepted", "rows_quarantined",
                  "rows_duplicate", "rows_conserved", "money_read_fen", "money_accepted_fen",
                  "money_quarantined_fen", "money_duplicate_fen", "money_conserved", "encoding",
@@ -347,8 +349,8 @@ def write_run_info(wb: Any, run_info: Mapping[str, Any], lang: Lang) -> None:
     ws = sheet.ws
     sheet.add(text_cell(ws, text("run", lang), font=HEADING_FONT))
     for key in _RUN_FIELDS:
-        if key == "start_period" and key not in run_info:
-            continue  # not every run.json records it
+        if key in _OPTIONAL_RUN_FIELDS and key not in run_info:
+            continue
         shown = (local_time if key.endswith("_at") else _as_text)(run_info.get(key)) or ""
         sheet.add(text_cell(ws, text(key, lang)), text_cell(ws, shown))
 

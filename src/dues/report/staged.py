@@ -56,7 +56,7 @@ def detail_note(reconciliation: pl.LazyFrame, period: str) -> str | None:
     return (
         f"对账明细 lists {shown:,} of {rows:,} unit-months: those of the {DETAIL_MONTHS} months "
         f"to {period} that need action (underpaid, not filed, overpaid or mismatched); the "
-        "older months' arrears are in 欠缴账龄, and every unit-month is in "
+        "older months' arrears are in 欠缴账龄 (per unit and age), and every unit-month is in "
         "reconciliation.parquet"
     )
 

@@ -29,9 +29,24 @@ def pack(sums: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+class PackError(ValueError):
+    """A pack that cannot be read as the sums it should hold."""
+
+
+# What a clerk does about it: the next run rebuilds a missing pack from the table.
+_REPAIR = "delete its row from unit_month_sum_packs and the next run rebuilds it"
+
+
 def unpack(data: bytes, run_id: str) -> pl.DataFrame:
-    """The sums of one pack, with `run_id`, as `load_month_sums` gives them."""
-    frame = pl.read_parquet(io.BytesIO(data))
+    """The sums of one pack, with `run_id`, as `load_month_sums` gives them; PackError
+    when the bytes are no Parquet or hold other columns (a migration that changes
+    `unit_month_sums` must drop the packs)."""
+    try:
+        frame = pl.read_parquet(io.BytesIO(data))
+    except (pl.exceptions.PolarsError, OSError) as error:
+        message = " ".join(str(error).split())
+        what = f"the sums pack of run {run_id} is unreadable ({message})"
+        raise PackError(f"{what}: {_REPAIR}") from error
     if frame.schema != SCHEMA:
-        raise ValueError(f"the sums pack of run {run_id} has columns {frame.schema}")
+        raise PackError(f"the sums pack of run {run_id} has other columns: {_REPAIR}")
     return frame.select(pl.lit(run_id, pl.String).alias("run_id"), *SCHEMA)

@@ -225,7 +225,10 @@ class Store:
             query = query.where(table.c.run_id.in_(_runs_before(before_period)))
         with self._transaction("cannot load the unit-month sums") as conn:
             rows = conn.execute(query).all()
-        frames = [packs.unpack(data, run_id) for run_id, data in rows]
+        try:
+            frames = [packs.unpack(data, run_id) for run_id, data in rows]
+        except packs.PackError as error:
+            raise StoreError(f"{error} in {self.url}") from error
         schema = t.frame_schema(t.unit_month_sums, with_store_owned=True)
         return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 

@@ -206,7 +206,8 @@ unit_month_sums = sa.Table(
 # 999,180 kept unit-months into Python objects (sqlite3 fetchmany) to use them as a
 # frame; as packs they read in a tenth of a second. The table above stays the record
 # SQL can query; both are written in one transaction, and `dues ledger check` rebuilds
-# both from the lines (migration 0010).
+# both from the lines (migration 0010). A migration that changes unit_month_sums must
+# delete the packs: the next run rebuilds them from the table (ensure_month_sums).
 unit_month_sum_packs = sa.Table(
     "unit_month_sum_packs",
     metadata,
