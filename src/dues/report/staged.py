@@ -54,9 +54,9 @@ def detail_note(reconciliation: pl.LazyFrame, period: str) -> str | None:
         return None
     shown = reconciliation.filter(detail_shown(period)).select(pl.len()).collect().item()
     return (
+        # One line on 运行信息's printed page: what needs action is said in the README.
         f"对账明细 lists {shown:,} of {rows:,} unit-months: those of the {DETAIL_MONTHS} months "
-        f"to {period} that need action (underpaid, not filed, overpaid or mismatched); the "
-        "older months' arrears are in 欠缴账龄 (per unit and age), and every unit-month is in "
+        f"to {period} that need action; older months' arrears: 欠缴账龄; every unit-month: "
         "reconciliation.parquet"
     )
 
