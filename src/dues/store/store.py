@@ -228,7 +228,7 @@ class Store:
         try:
             frames = [packs.unpack(data, run_id) for run_id, data in rows]
         except packs.PackError as error:
-            raise StoreError(f"{error} in {self.url}") from error
+            raise StoreError(f"cannot load the unit-month sums in {self.url}: {error}") from error
         schema = t.frame_schema(t.unit_month_sums, with_store_owned=True)
         return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
 
