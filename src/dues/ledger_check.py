@@ -37,8 +37,11 @@ def ensure_month_sums(store: Store) -> None:
             if run_id not in have:
                 store.replace_month_sums(run_id, month_sums_of_run(store, run_id))
     # A ledger from before revision 0010: each run's pack from its kept sums, once.
-    for run_id in store.runs_lacking_sum_packs():
-        store.keep_sum_pack(run_id, store.load_month_sums_of_run(run_id).drop("run_id"))
+    lacking = store.runs_lacking_sum_packs()
+    if lacking:
+        kept = store.load_month_sums().filter(pl.col("run_id").is_in(lacking))
+        for run_id in lacking:
+            store.keep_sum_pack(run_id, kept.filter(pl.col("run_id") == run_id).drop("run_id"))
 
 
 def month_sums_differences(store: Store) -> pl.DataFrame:

@@ -241,12 +241,6 @@ class Store:
         with self._transaction("cannot list the runs without a sums pack") as conn:
             return sorted(conn.execute(query.order_by(t.runs.c.run_id)).scalars())
 
-    def load_month_sums_of_run(self, run_id: str) -> pl.DataFrame:
-        """The kept unit-month sums (the table's rows) of run ``run_id``."""
-        table = t.unit_month_sums
-        with self._transaction("cannot load the unit-month sums") as conn:
-            return read_frame(conn, table, table.c.run_id == run_id)
-
     def keep_sum_pack(self, run_id: str, sums: pl.DataFrame) -> None:
         """Store ``sums`` as run ``run_id``'s sums pack, replacing the one it had."""
         rows = conform(sums, t.unit_month_sums, "month sums")
@@ -629,7 +623,7 @@ def _in_scratch(columns: list[sa.Column[Any]], scratch: sa.Table) -> sa.ColumnEl
 def _replace_pack(conn: sa.Connection, run_id: str, sums: pl.DataFrame) -> None:
     table = t.unit_month_sum_packs
     conn.execute(table.delete().where(table.c.run_id == run_id))
-    conn.execute(table.insert().values(run_id=run_id, rows=sums.height, parquet=packs.pack(sums)))
+    conn.execute(table.insert().values(run_id=run_id, parquet=packs.pack(sums)))
 
 
 def _check_run(run: RunRecord) -> None:

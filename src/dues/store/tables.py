@@ -201,18 +201,15 @@ unit_month_sums = sa.Table(
     sa.Column("late_fee_fen", sa.BigInteger(), nullable=False, server_default="0"),
 )
 
-# The same sums once more, one Parquet file per run (`dues.store.packs`): what a run
-# reads. Read as rows, the steady month at 100,000 units spent 2.9 s turning the
-# 999,180 kept unit-months into Python objects (sqlite3 fetchmany) to use them as a
-# frame; as packs they read in a tenth of a second. The table above stays the record
-# SQL can query; both are written in one transaction, and `dues ledger check` rebuilds
-# both from the lines (migration 0010). A migration that changes unit_month_sums must
-# delete the packs: the next run rebuilds them from the table (ensure_month_sums).
+# The same sums once more, one Parquet file per run: what a run reads (why: see
+# dues.store.packs). The table above stays the record SQL can query; both are written
+# in one transaction, and `dues ledger check` rebuilds both from the lines (migration
+# 0010). A migration that changes unit_month_sums must delete the packs: the next run
+# rebuilds them from the table (ensure_month_sums).
 unit_month_sum_packs = sa.Table(
     "unit_month_sum_packs",
     metadata,
     _run_id(primary_key=True),
-    _int("rows"),
     sa.Column("parquet", sa.LargeBinary(), nullable=False),
 )
 

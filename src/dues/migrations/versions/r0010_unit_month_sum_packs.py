@@ -26,7 +26,6 @@ def upgrade() -> None:
     op.create_table(
         "unit_month_sum_packs",
         sa.Column("run_id", sa.String(), nullable=False),
-        sa.Column("rows", sa.BigInteger(), nullable=False),
         sa.Column("parquet", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("run_id", name=op.f("pk_unit_month_sum_packs")),
     )
