@@ -33,6 +33,7 @@ from dues.distribution import (
     distribution_long,
     distribution_wide,
     distribution_wide_of_long,
+    payout_order,
     payouts,
     split_conservation,
 )
@@ -40,6 +41,17 @@ from dues.policy import DEFAULT_POLICY_PATH, EXAMPLE_SPLITS, LEVELS, Policy, loa
 from dues.rules import level_amounts
 
 EXAMPLE = (6000, 2000, 800, 700, 500)
+
+
+def payouts_of_long(long: pl.DataFrame) -> pl.DataFrame:
+    """The payouts by their definition: per level and recipient of distribution.parquet's
+    rows, the distinct lines and the fen."""
+    return payout_order(
+        long.group_by("level", "recipient", "recipient_kind").agg(
+            lines=pl.struct("channel", "key").n_unique().cast(pl.Int64),
+            amount_fen=pl.col("amount_fen").sum(),
+        )
+    )
 
 
 def split_one(amount: int, shares: tuple[int, ...]) -> tuple[int, ...]:
@@ -218,7 +230,7 @@ def test_a_level_without_a_share_has_no_row_and_payouts_count_lines() -> None:
     long = distribution_long(wide)
     # U1 is small_micro: one base row per month; U2 five levels.
     assert long.group_by("uscc").len().sort("uscc").rows() == [("U1", 2), ("U2", 5)]
-    assert payouts(long).rows() == [
+    assert payouts(wide).rows() == [
         ("base", "U1", "own_union", 1, 1001),
         ("base", "U2", "own_union", 1, 120),
         ("county", "county", "upper_level", 1, 40),
@@ -463,6 +475,7 @@ def test_levels_add_up_to_every_line_and_a_refund_reverses_its_payment(
     long = distribution_long(wide)
     assert all(r["holds"] for r in split_conservation(got, long))
     assert distribution_wide_of_long(long).equals(wide)
+    assert payouts(wide).equals(payouts_of_long(long))
 
 
 def test_the_worked_example_of_the_readme() -> None:
@@ -479,7 +492,9 @@ def test_the_worked_example_of_the_readme() -> None:
         ("2026-09", "U1", 20_001, 6667, 2667, 2333, 1667),
         ("2026-07", "prep_account", -3000, -1000, -400, -350, -250),
     ]
-    assert payouts(distribution_long(wide)).select("recipient", "lines", "amount_fen").rows() == [
+    # Counted from the wide rows; the long rows give the same, recipient by recipient.
+    assert payouts(wide).equals(payouts_of_long(distribution_long(wide)))
+    assert payouts(wide).select("recipient", "lines", "amount_fen").rows() == [
         ("U1", 1, 20_001),
         ("prep_account", 2, 37_000),
         ("county", 2, 19_001),
