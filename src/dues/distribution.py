@@ -232,8 +232,8 @@ def payouts(wide: pl.DataFrame) -> pl.DataFrame:
 
     Summed from the wide rows (one per line × month), not from distribution.parquet's
     five rows per line-month: counting each recipient's distinct lines over the long
-    rows took a province's first run 2.4 s of its 10 s split, and the long rows are
-    then needed only for their file. A line's base share may go to two recipients
+    rows took 2.4 s of the 10 s split at 100,000 units' first run, and the long rows
+    are then needed only for their file. A line's base share may go to two recipients
     (its unit founded its union mid-period), so the base level counts lines per
     recipient; each upper level has one recipient and counts the lines with a share.
     """
