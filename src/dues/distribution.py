@@ -253,19 +253,18 @@ def payouts(wide: pl.DataFrame) -> pl.DataFrame:
         *(pl.col(f"{level}_fen").sum().alias(level) for level in upper),
         *(pl.col(f"{level}_fen").is_not_null().any().alias(f"{level}_has") for level in upper),
     )
-    totals = per_line.select(
-        *(pl.col(f"{level}_has").sum().cast(pl.Int64).alias(f"{level}_lines") for level in upper),
-        *(pl.col(level).filter(pl.col(f"{level}_has")).sum().alias(level) for level in upper),
-    ).row(0, named=True)
-    rows = [
-        (level, level, UPPER_LEVEL, totals[f"{level}_lines"], totals[level])
+    levels = [
+        per_line.filter(pl.col(f"{level}_has")).select(
+            level=pl.lit(level),
+            recipient=pl.lit(level),
+            recipient_kind=pl.lit(UPPER_LEVEL),
+            lines=pl.len().cast(pl.Int64),
+            amount_fen=pl.col(level).sum(),
+        )
         for level in upper
-        if totals[f"{level}_lines"]
     ]
-    schema = {"level": pl.String, "recipient": pl.String, "recipient_kind": pl.String,
-              "lines": pl.Int64, "amount_fen": pl.Int64}  # fmt: skip
-    levels = pl.DataFrame(rows, schema=schema, orient="row")
-    return payout_order(pl.concat([base.cast(schema), levels]))  # type: ignore[arg-type]
+    # A level no line has a share of gets no row (its frame above is one row of 0 lines).
+    return payout_order(pl.concat([base, *levels]).filter(pl.col("lines") > 0))
 
 
 def payout_order(frame: pl.DataFrame) -> pl.DataFrame:
