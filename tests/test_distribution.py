@@ -28,6 +28,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dues.distribution import (
+    DISTRIBUTION_COLUMNS,
+    WIDE_COLUMNS,
+    Distribution,
     distributable_lines,
     distribute,
     distribution_long,
@@ -35,6 +38,7 @@ from dues.distribution import (
     distribution_wide_of_long,
     payout_order,
     payouts,
+    payouts_of_pieces,
     split_conservation,
 )
 from dues.policy import DEFAULT_POLICY_PATH, EXAMPLE_SPLITS, LEVELS, Policy, load_policy
@@ -476,6 +480,18 @@ def test_levels_add_up_to_every_line_and_a_refund_reverses_its_payment(
     assert all(r["holds"] for r in split_conservation(got, long))
     assert distribution_wide_of_long(long).equals(wide)
     assert payouts(wide).equals(payouts_of_long(long))
+    # Streamed (a run writes the file so), and split in pieces of any size: the same rows
+    # in the same order, and the payouts of the pieces added up are those of the whole.
+    assert distribution_long(wide.lazy()).collect().equals(long)
+    split = Distribution(
+        lines=got, registry=registry(unit(founded="2026-02-01")), policy=policy,
+        waiting={}, taken={},
+    )  # fmt: skip
+    for rows in (1, 3, got.height):
+        pieces = list(split.wide_pieces(rows))
+        assert len(pieces) == -(-got.height // rows)
+        assert pl.concat(pieces).equals(wide)
+        assert payouts_of_pieces([payouts(p) for p in pieces]).equals(payouts(wide))
 
 
 def test_the_worked_example_of_the_readme() -> None:
@@ -502,3 +518,13 @@ def test_the_worked_example_of_the_readme() -> None:
         ("province", 2, 6649),
         ("national", 2, 4749),
     ]
+
+
+def test_no_lines_give_one_empty_piece_of_the_wide_columns() -> None:
+    split = Distribution(
+        lines=lines([]), registry=registry(unit()), policy=DEFAULTS, waiting={}, taken={}
+    )
+    pieces = list(split.wide_pieces())
+    assert len(pieces) == 1
+    assert pieces[0].is_empty() and pieces[0].columns == list(WIDE_COLUMNS)
+    assert split.long().columns == list(DISTRIBUTION_COLUMNS)

@@ -407,6 +407,28 @@ def test_commit_run_rejects_a_bad_frame_before_writing_anything(store: Store) ->
     assert set(store.row_counts().values()) == {0}
 
 
+def test_lazy_frames_store_their_rows_and_a_bad_one_fails_before_or_rolls_back(
+    store: Store,
+) -> None:
+    """The new lines and results may come as LazyFrames (a run reads its biggest ones
+    so): the same rows are stored; wrong columns are refused before anything is written;
+    rows that fail only as they are read roll the whole run back."""
+    lines = receipts(receipt("R1"), receipt("R2"))
+    commit(store, "2026-10", "run-1", new_receipts=lines.lazy(),  # type: ignore[arg-type]
+           results={"reconciliation": reconciliation("2026-10", USCC).lazy()})  # type: ignore[dict-item]  # fmt: skip
+    assert store.load_receipts().select(lines.columns).equals(lines.sort("receipt_no"))
+    assert store.load_results("reconciliation", "2026-10").height == 1
+    before = store.row_counts()
+    with pytest.raises(StoreError, match=r"new_receipts: missing columns \['uscc'\]"):
+        commit(store, "2026-10", "run-2", new_receipts=lines.lazy().drop("uscc"))  # type: ignore[arg-type]
+    # A count that fits Int64 only on the way: the cast fails as the rows are read.
+    too_big = lines.with_columns(line_no=pl.lit(2**63, dtype=pl.UInt64)).lazy()
+    with pytest.raises(StoreError, match="run-2"):
+        commit(store, "2026-10", "run-2", new_receipts=too_big)  # type: ignore[arg-type]
+    assert store.row_counts() == before
+    assert store.list_runs()["run_id"].to_list() == ["run-1"]
+
+
 def test_rerunning_a_period_with_the_same_inputs_changes_nothing(store: Store) -> None:
     first = receipts(receipt("R1"), receipt("R2"))
     commit(store, "2026-10", "run-1", new_receipts=first, new_allocations=allocations("V1"))

@@ -54,6 +54,15 @@ def write_parquet(frame: pl.DataFrame, target: Path) -> None:
         frame.write_parquet(tmp, compression="zstd", statistics=True)
 
 
+def sink_parquet(frame: pl.LazyFrame, target: Path, row_group_rows: int) -> None:
+    """`frame` streamed into Parquet with write_parquet's settings, never whole in memory:
+    row groups of exactly `row_group_rows` rows (the last fewer), so equal frames give
+    equal bytes. (Without a row group size the streaming sink cuts a row group wherever
+    its engine's morsels end, which vary from run to run.)"""
+    with atomic_path(target) as tmp:
+        frame.sink_parquet(tmp, compression="zstd", statistics=True, row_group_size=row_group_rows)
+
+
 def write_text(text: str, target: Path) -> None:
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -24,6 +24,7 @@ from dues.run.publish import sync_tree
 from dues.run.recovery import identity
 from dues.run.request import RunContext
 from dues.store import RunRecord, open_store
+from dues.store.frames import Frame
 from dues.store.tables import RESULT_TABLES, frame_schema
 
 _KINDS = ("receipts", "allocations")
@@ -43,16 +44,17 @@ def run_record(info: dict[str, Any]) -> RunRecord:
     )
 
 
-def stored_results(ctx: RunContext) -> dict[str, pl.DataFrame]:
+def stored_results(ctx: RunContext) -> dict[str, Frame]:
     """Each staged output but the quarantine, with the columns its result table keeps."""
-    out = {}
+    out: dict[str, Frame] = {}
     for name in NAMES:
         if name == "quarantine":
             continue  # stored apart, as the run's quarantine
         frame = pl.scan_parquet(ctx.work.output(name))
         if name == "distribution":
-            # The store keeps it wide: the reconcile stage staged that shape too.
-            out[name] = pl.read_parquet(ctx.work.distribution_wide)
+            # The store keeps it wide: the reconcile stage staged that shape too. Read
+            # as its rows go in (a province's first run: twelve million of them).
+            out[name] = pl.scan_parquet(ctx.work.distribution_wide_pieces)
             continue
         if name == "reconciliation":
             frame = frame.filter(pl.col("period") == ctx.period)
@@ -89,9 +91,10 @@ def commit(
         store.commit_run(
             run_record(info),
             registry=pl.read_parquet(work.registry),
-            new_receipts=pl.read_parquet(work.new("receipts")),
+            # The big ones are read as their rows go in, one table's at a time.
+            new_receipts=pl.scan_parquet(work.new("receipts")),
             new_allocations=pl.read_parquet(work.new("allocations")),
-            new_month_sums=pl.read_parquet(work.new_sums),
+            new_month_sums=pl.scan_parquet(work.new_sums),
             quarantine=pl.read_parquet(work.output("quarantine")),
             input_files=inputs,
             results=stored_results(ctx),

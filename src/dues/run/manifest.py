@@ -107,8 +107,21 @@ def run_info(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
     """The content of run.json, from the staged outputs and the conservation records."""
     work = ctx.work
     # Of the big frames, only the columns the totals and the split's conservation sum.
-    columns = {"reconciliation": _TOTAL_COLUMNS, "distribution": ["channel", "fund", "amount_fen"]}
-    frames = {n: pl.read_parquet(work.output(n), columns=columns.get(n)) for n in NAMES}
+    columns = {"reconciliation": _TOTAL_COLUMNS}
+    frames = {
+        n: pl.read_parquet(work.output(n), columns=columns.get(n))
+        for n in NAMES
+        if n != "distribution"
+    }
+    # distribution.parquet summed as it is read: a province's first run has sixty
+    # million rows, which need not be in memory for their sums per channel and fund.
+    frames["distribution"] = (
+        pl.scan_parquet(work.output("distribution"))
+        .group_by("channel", "fund")
+        .agg(pl.col("amount_fen").sum())
+        .sort("channel", "fund")
+        .collect(engine="streaming")
+    )
     # Allocations to units not in the registry: in no SPEC output, so counted here.
     unmatched_allocations = pl.read_parquet(work.unmatched_allocations, columns=["amount_fen"])
     lines = pl.read_parquet(work.distributed_lines, columns=["channel", "fund", "amount_fen"])
@@ -139,7 +152,8 @@ def run_info(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
     note = detail_note(pl.scan_parquet(work.output("reconciliation")), ctx.period)
     if note is not None:
         info["report_detail"] = note
-    line_months = pl.scan_parquet(work.distribution_wide).select(pl.len()).collect().item()
+    wide = pl.scan_parquet(work.distribution_wide_pieces)
+    line_months = wide.select(pl.len()).collect().item()
     split_note = distribution_note(line_months)
     if split_note is not None:
         info["report_distribution"] = split_note

@@ -13,6 +13,7 @@ next command (dues.run.recovery); one that dies before it leaves the store as it
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ from typing import Literal
 import polars as pl
 
 from dues import ledger
-from dues.distribution import distribute
-from dues.files import write_parquet, write_text
+from dues.distribution import distribute, distribution_long, payouts, payouts_of_pieces
+from dues.files import sink_parquet, write_parquet, write_text
 from dues.late_fees import PAID_LINE_COLUMNS
 from dues.outputs import RUN_JSON, empty_quarantine
 from dues.policy import policy_json
@@ -55,6 +56,9 @@ from dues.unit_months import unit_month_sums
 # Above this many unit-months the workbook is written by a child process beside the
 # commit; below it, starting a Python process costs more than it saves.
 WORKBOOK_PROCESS_ROWS = 100_000
+# Rows per row group of distribution.parquet, which is streamed (dues.files.sink_parquet):
+# about 70 MB of its rows at a time.
+LONG_ROW_GROUP = 500_000
 # The ledger's name for the lines of each input kind.
 _LINES = {"collections": "receipts", "allocations": "allocations"}
 
@@ -143,10 +147,18 @@ def reconcile(ctx: RunContext) -> None:
     new = {lines: pl.read_parquet(work.new(lines)) for lines in _LINES.values()}
     new_sums = unit_month_sums(new["receipts"], new["allocations"])
     write_parquet(new_sums, work.new_sums)
-
-    def outside(lines: str) -> pl.DataFrame:
-        return pl.concat([pl.read_parquet(work.outside(lines)), new[lines]])
-
+    # Of the new lines the rules need only their sums, the lines of units outside the
+    # registry (the unmatched) and, with late fees on, the paid dates; the lines are let
+    # go until the split reads them again (a province's first run: eleven million).
+    outside = {
+        lines: pl.concat(
+            [
+                pl.read_parquet(work.outside(lines)),
+                new[lines].join(registry.select("uscc"), on="uscc", how="anti"),
+            ]
+        )
+        for lines in _LINES.values()
+    }
     paid_lines = None
     if ctx.policy.late_fee_bp_per_day > 0:
         paid_lines = pl.concat(
@@ -155,12 +167,13 @@ def reconcile(ctx: RunContext) -> None:
                 new["receipts"].select(PAID_LINE_COLUMNS),
             ]
         )
+    del new
     try:
         outputs = reconcile_sums(
             registry,
             pl.concat([pl.read_parquet(work.stored_sums), new_sums], how="vertical_relaxed"),
-            outside("receipts"),
-            outside("allocations"),
+            outside["receipts"],
+            outside["allocations"],
             ctx.policy,
             ctx.period,
             ctx.request.as_of,
@@ -168,6 +181,15 @@ def reconcile(ctx: RunContext) -> None:
         )
     except ValueError as exc:
         raise RunError(str(exc)) from exc
+    # Written before the split is made, so the two are never in memory together.
+    frames = outputs.frames() | {"quarantine": pl.read_parquet(work.quarantine)}
+    for name, frame in frames.items():
+        write_parquet(frame, work.output(name))
+    write_text(outputs.start_period, work.start_period)
+    write_text(str(outputs.late_fee_undated_lines), work.late_fee_undated)
+    write_parquet(outputs.unmatched_allocations, work.unmatched_allocations)
+    del frames, outputs, outside, paid_lines
+    new = {lines: pl.read_parquet(work.new(lines)) for lines in _LINES.values()}
     try:
         split = distribute(
             registry,
@@ -178,18 +200,17 @@ def reconcile(ctx: RunContext) -> None:
         )
     except ValueError as exc:
         raise RunError(str(exc)) from exc
-    frames = outputs.frames() | {
-        "quarantine": pl.read_parquet(work.quarantine),
-        "distribution": split.long,
-        "payouts": split.payouts,
-    }
-    for name, frame in frames.items():
-        write_parquet(frame, work.output(name))
-    write_text(outputs.start_period, work.start_period)
-    write_text(str(outputs.late_fee_undated_lines), work.late_fee_undated)
-    write_parquet(outputs.unmatched_allocations, work.unmatched_allocations)
+    # The split a piece of lines at a time, each piece staged as it is made; the long
+    # rows (five per line-month) are streamed from the staged pieces.
+    payout_parts = []
+    shutil.rmtree(work.distribution_wide(0).parent, ignore_errors=True)  # a retry's
+    for k, wide in enumerate(split.wide_pieces()):
+        write_parquet(wide, work.distribution_wide(k))
+        payout_parts.append(payouts(wide))
+    wide_rows = pl.scan_parquet(work.distribution_wide_pieces)
+    sink_parquet(distribution_long(wide_rows), work.output("distribution"), LONG_ROW_GROUP)
+    write_parquet(payouts_of_pieces(payout_parts), work.output("payouts"))
     write_parquet(split.lines, work.distributed_lines)
-    write_parquet(split.wide, work.distribution_wide)
     for lines in _LINES.values():
         write_parquet(split.waiting[lines], work.new_waiting(lines))
         write_parquet(split.taken[lines], work.taken(lines))

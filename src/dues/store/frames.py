@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar, cast
+
 import polars as pl
 import sqlalchemy as sa
 
@@ -11,17 +13,27 @@ from dues.store import tables as t
 from dues.store.bulk import read_frame
 from dues.store.engine import StoreError
 
+# What commit_run takes of a big frame: the rows, or a LazyFrame that brings them when
+# their table's turn comes (a province's first run keeps one table's rows in memory at
+# a time, not all of them).
+Frame = pl.DataFrame | pl.LazyFrame
+FrameT = TypeVar("FrameT", bound=Frame)
 
-def conform(frame: pl.DataFrame, table: sa.Table, what: str) -> pl.DataFrame:
-    """``frame`` with exactly ``table``'s contract columns and dtypes, or StoreError."""
+
+def conform(frame: FrameT, table: sa.Table, what: str) -> FrameT:
+    """``frame`` with exactly ``table``'s contract columns and dtypes, or StoreError.
+
+    A LazyFrame's columns and dtypes are checked at once; its rows, when it is
+    collected (a failing cast then raises polars' error)."""
     expected = t.frame_schema(table)
-    missing = [name for name in expected if name not in frame.schema]
-    unexpected = [name for name in frame.schema if name not in expected]
+    schema = frame.collect_schema()
+    missing = [name for name in expected if name not in schema]
+    unexpected = [name for name in schema if name not in expected]
     if missing or unexpected:
         raise StoreError(f"{what}: missing columns {missing}, unexpected columns {unexpected}")
     casts: list[pl.Expr] = []
     for name, dtype in expected.items():
-        have = frame.schema[name]
+        have = schema[name]
         if have == dtype:
             continue
         # Only lossless widening: an all-null column, or a count that came out
@@ -31,7 +43,7 @@ def conform(frame: pl.DataFrame, table: sa.Table, what: str) -> pl.DataFrame:
         else:
             raise StoreError(f"{what}: column {name} is {have}, expected {dtype}")
     try:
-        return frame.select(list(expected)).with_columns(casts)
+        return cast("FrameT", frame.select(list(expected)).with_columns(casts))
     except pl.exceptions.PolarsError as error:
         raise StoreError(f"{what}: {' '.join(str(error).split())}") from error
 
@@ -54,10 +66,16 @@ def check_kind(kind: str) -> sa.Table:
     return table
 
 
-def result_parts(kind: str, frame: pl.DataFrame) -> list[tuple[sa.Table, pl.DataFrame]]:
-    """The rows to insert for one result frame, per table."""
+def result_parts(kind: str, frame: Frame) -> list[tuple[sa.Table, Frame]]:
+    """The rows to insert for one result frame, per table. The wide distribution may
+    come as a LazyFrame (collected only as its rows go in); any other result is
+    collected here."""
     table = check_kind(kind)
     what = f"results[{kind!r}]"
+    if table is t.result_distribution and "level" not in frame.collect_schema():
+        return [(table, conform(frame, table, what))]
+    if isinstance(frame, pl.LazyFrame):
+        frame = frame.collect()
     if table is t.result_distribution and "level" in frame.columns:
         # distribution.parquet's long rows, kept one row per line × month.
         return [(table, conform(distribution_wide_of_long(frame), table, what))]

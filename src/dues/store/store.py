@@ -49,7 +49,7 @@ from dues.store.engine import (
     upgrade_to_head,
     writing,
 )
-from dues.store.frames import caller_view, conform, load_result, result_parts
+from dues.store.frames import Frame, caller_view, conform, load_result, result_parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,12 +475,12 @@ class Store:
         run: RunRecord,
         *,
         registry: pl.DataFrame,
-        new_receipts: pl.DataFrame,
+        new_receipts: Frame,
         new_allocations: pl.DataFrame,
-        new_month_sums: pl.DataFrame | None = None,
+        new_month_sums: Frame | None = None,
         quarantine: pl.DataFrame,
         input_files: Sequence[FileStats],
-        results: Mapping[str, pl.DataFrame],
+        results: Mapping[str, Frame],
         waiting: Mapping[str, pl.DataFrame] | None = None,
         distributed: Mapping[str, pl.DataFrame] | None = None,
         before_commit: Callable[[], object] | None = None,
@@ -495,7 +495,10 @@ class Store:
         the transaction back and propagates (the caller's other outputs failed).
         ``out_dir`` (absolute) is where the run publishes its outputs: kept in the same
         transaction, so the next command can publish a run committed but not published
-        (``unpublished_runs``, ``dues.run.recovery``).
+        (``unpublished_runs``, ``dues.run.recovery``). The new receipt lines, their month
+        sums and the wide distribution may come as LazyFrames, each collected only when its
+        rows go in and let go after: their columns are checked before the transaction,
+        their rows as they are read (a failure then rolls everything back).
 
         Rule 13's bookkeeping, per line kind (dues.store.tables.waiting_receipts):
         ``waiting`` holds the run's own lines to keep watch of (key columns, uscc,
@@ -512,11 +515,10 @@ class Store:
             if new_month_sums is None
             else conform(new_month_sums, t.unit_month_sums, "new_month_sums")
         )
-        frames: list[tuple[sa.Table, pl.DataFrame]] = [
+        frames: list[tuple[sa.Table, Frame]] = [
             (t.registry_snapshots, conform(registry, t.registry_snapshots, "registry")),
             (t.receipts, conform(new_receipts, t.receipts, "new_receipts")),
             (t.allocations, conform(new_allocations, t.allocations, "new_allocations")),
-            *([(t.unit_month_sums, sums)] if sums is not None else []),
             (t.quarantine, conform(quarantine, t.quarantine, "quarantine")),
         ]
         for kind, frame in sorted(results.items()):
@@ -536,9 +538,15 @@ class Store:
             if input_files:
                 conn.execute(t.input_files.insert(), [_input_file_row(run, f) for f in input_files])
             for table, frame in frames:
-                insert_frame(conn, table, _with_store_owned(frame, table, run))
-            if sums is not None:  # the same sums once more, as the run reads them
-                _replace_pack(conn, run.run_id, sums)
+                # A LazyFrame's rows are collected here and let go once they are in.
+                insert_frame(conn, table, _with_store_owned(_rows(frame, table, run), table, run))
+            if sums is not None:  # as rows SQL can query, and as the pack a run reads
+                rows = _rows(sums, t.unit_month_sums, run)
+                insert_frame(
+                    conn, t.unit_month_sums, _with_store_owned(rows, t.unit_month_sums, run)
+                )
+                _replace_pack(conn, run.run_id, rows)
+                del rows
             _mark_distributed(conn, run.period, taken)
             if before_commit is not None:
                 before_commit()
@@ -618,6 +626,18 @@ def _in_scratch(columns: list[sa.Column[Any]], scratch: sa.Table) -> sa.ColumnEl
     if len(columns) == 1:
         return columns[0].in_(keys)
     return sa.tuple_(*columns).in_(keys)
+
+
+def _rows(frame: Frame, table: sa.Table, run: RunRecord) -> pl.DataFrame:
+    if isinstance(frame, pl.DataFrame):
+        return frame
+    try:
+        return frame.collect()
+    except pl.exceptions.PolarsError as error:
+        detail = " ".join(str(error).split())
+        raise StoreError(
+            f"cannot store run {run.run_id}: the rows for {table.name}: {detail}"
+        ) from error
 
 
 def _replace_pack(conn: sa.Connection, run_id: str, sums: pl.DataFrame) -> None:
