@@ -528,3 +528,21 @@ def test_no_lines_give_one_empty_piece_of_the_wide_columns() -> None:
     assert len(pieces) == 1
     assert pieces[0].is_empty() and pieces[0].columns == list(WIDE_COLUMNS)
     assert split.long().columns == list(DISTRIBUTION_COLUMNS)
+
+
+def test_the_lines_come_in_channel_then_key_order_whatever_their_numbers() -> None:
+    """(channel, key) order is the key's text order: "R1-2/1" before "R1/1" before
+    "R1/10" before "R1/2" (not the receipt numbers' order), fiscal lines before tax."""
+    numbered = [("R1", 2), ("R1", 10), ("R1-2", 1), ("R1", 1), ("R10", 1), ("late", 1)]
+    paid = [
+        receipt("U1", "2026-07", amount=100, item="late_fee" if no == "late" else "dues")
+        | {"receipt_no": no, "line_no": line}
+        for no, line in numbered
+    ]
+    vouchers = [allocation("U1", "2026-07", amount=5) | {"voucher_no": v} for v in ("V2", "V10")]
+    got = lines(paid, vouchers)
+    assert got.select("channel", "key").rows() == [
+        ("fiscal", "V10"), ("fiscal", "V2"),
+        ("tax", "R1-2/1"), ("tax", "R1/1"), ("tax", "R1/10"), ("tax", "R1/2"), ("tax", "R10/1"),
+    ]  # fmt: skip
+    assert got.equals(got.sort("channel", "key"))
