@@ -333,7 +333,7 @@ class Distribution:
     """What a run distributes (rule 13), and its bookkeeping for the store.
 
     The split itself is made in pieces of lines (`wide_pieces`), so a caller writes each
-    piece and lets it go; `wide`, `long` and `payouts` make it whole, for small runs."""
+    piece and lets it go; `wide` and `long` make it whole, for small runs and tests."""
 
     lines: pl.DataFrame  # distributable_lines of the lines distributed
     registry: pl.DataFrame
@@ -359,9 +359,6 @@ class Distribution:
     def long(self) -> pl.DataFrame:
         """distribution.parquet's rows, whole (a run streams them from the wide pieces)."""
         return distribution_long(self.wide())
-
-    def payouts(self) -> pl.DataFrame:
-        return payouts(self.wide())
 
     def conservation(self) -> list[dict[str, object]]:
         return split_conservation(self.lines, self.long())
