@@ -147,10 +147,18 @@ def reconcile(ctx: RunContext) -> None:
     new = {lines: pl.read_parquet(work.new(lines)) for lines in _LINES.values()}
     new_sums = unit_month_sums(new["receipts"], new["allocations"])
     write_parquet(new_sums, work.new_sums)
-
-    def outside(lines: str) -> pl.DataFrame:
-        return pl.concat([pl.read_parquet(work.outside(lines)), new[lines]])
-
+    # Of the new lines the rules need only their sums, the lines of units outside the
+    # registry (the unmatched) and, with late fees on, the paid dates; the lines are let
+    # go until the split reads them again (a province's first run: eleven million).
+    outside = {
+        lines: pl.concat(
+            [
+                pl.read_parquet(work.outside(lines)),
+                new[lines].join(registry.select("uscc"), on="uscc", how="anti"),
+            ]
+        )
+        for lines in _LINES.values()
+    }
     paid_lines = None
     if ctx.policy.late_fee_bp_per_day > 0:
         paid_lines = pl.concat(
@@ -159,12 +167,13 @@ def reconcile(ctx: RunContext) -> None:
                 new["receipts"].select(PAID_LINE_COLUMNS),
             ]
         )
+    del new
     try:
         outputs = reconcile_sums(
             registry,
             pl.concat([pl.read_parquet(work.stored_sums), new_sums], how="vertical_relaxed"),
-            outside("receipts"),
-            outside("allocations"),
+            outside["receipts"],
+            outside["allocations"],
             ctx.policy,
             ctx.period,
             ctx.request.as_of,
@@ -179,7 +188,8 @@ def reconcile(ctx: RunContext) -> None:
     write_text(outputs.start_period, work.start_period)
     write_text(str(outputs.late_fee_undated_lines), work.late_fee_undated)
     write_parquet(outputs.unmatched_allocations, work.unmatched_allocations)
-    del frames, outputs, paid_lines
+    del frames, outputs, outside, paid_lines
+    new = {lines: pl.read_parquet(work.new(lines)) for lines in _LINES.values()}
     try:
         split = distribute(
             registry,
