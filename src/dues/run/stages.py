@@ -203,7 +203,7 @@ def reconcile(ctx: RunContext) -> None:
     # The split a piece of lines at a time, each piece staged as it is made; the long
     # rows (five per line-month) are streamed from the staged pieces.
     payout_parts = []
-    shutil.rmtree(work.distribution_wide(0).parent, ignore_errors=True)  # a retry's
+    shutil.rmtree(work.distribution_wide_folder, ignore_errors=True)  # a retry's pieces
     for k, wide in enumerate(split.wide_pieces()):
         write_parquet(wide, work.distribution_wide(k))
         payout_parts.append(payouts(wide))

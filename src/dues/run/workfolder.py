@@ -152,16 +152,21 @@ class WorkFolder:
         """The lines the run distributed (rule 13): what the split's conservation checks."""
         return self.root / "reconcile" / "distributed_lines.parquet"
 
+    @property
+    def distribution_wide_folder(self) -> Path:
+        """The distribution one row per line × month, as the store keeps it, a Parquet file
+        per piece (Distribution.wide_pieces): staged beside the long distribution.parquet,
+        which is streamed from these, so the commit need not pivot 5× the rows back."""
+        return self.root / "reconcile" / "distribution_wide"
+
     def distribution_wide(self, piece: int) -> Path:
-        """Piece `piece` of the distribution one row per line × month, as the store keeps
-        it (Distribution.wide_pieces): staged beside the long distribution.parquet, which
-        is streamed from these, so the commit need not pivot 5× the rows back."""
-        return self.root / "reconcile" / "distribution_wide" / f"{piece:05d}.parquet"
+        """Piece `piece` of the wide distribution."""
+        return self.distribution_wide_folder / f"{piece:05d}.parquet"
 
     @property
     def distribution_wide_pieces(self) -> list[Path]:
         """The pieces of the wide distribution, in order."""
-        return sorted((self.root / "reconcile" / "distribution_wide").glob("*.parquet"))
+        return sorted(self.distribution_wide_folder.glob("*.parquet"))
 
     def new_waiting(self, kind: str) -> Path:
         """Keys and uscc of the new lines of `kind` that wait to be distributed."""
