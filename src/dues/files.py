@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -48,10 +49,14 @@ def atomic_path(target: Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+# Every Parquet file dues writes: fixed settings (no statistics timestamps).
+_PARQUET_SETTINGS: dict[str, Any] = {"compression": "zstd", "statistics": True}
+
+
 def write_parquet(frame: pl.DataFrame, target: Path) -> None:
-    """Parquet with fixed settings (no statistics timestamps), so equal frames give equal bytes."""
+    """Parquet with fixed settings, so equal frames give equal bytes."""
     with atomic_path(target) as tmp:
-        frame.write_parquet(tmp, compression="zstd", statistics=True)
+        frame.write_parquet(tmp, **_PARQUET_SETTINGS)
 
 
 def sink_parquet(frame: pl.LazyFrame, target: Path, row_group_rows: int) -> None:
@@ -60,7 +65,7 @@ def sink_parquet(frame: pl.LazyFrame, target: Path, row_group_rows: int) -> None
     equal bytes. (Without a row group size the streaming sink cuts a row group wherever
     its engine's morsels end, which vary from run to run.)"""
     with atomic_path(target) as tmp:
-        frame.sink_parquet(tmp, compression="zstd", statistics=True, row_group_size=row_group_rows)
+        frame.sink_parquet(tmp, row_group_size=row_group_rows, **_PARQUET_SETTINGS)
 
 
 def write_text(text: str, target: Path) -> None:

@@ -96,10 +96,11 @@ def totals_of(frames: dict[str, pl.DataFrame]) -> dict[str, int]:
     }
 
 
-def distribution_record(lines: pl.DataFrame, long: pl.DataFrame) -> dict[str, Any]:
+def distribution_record(lines: pl.DataFrame, given: pl.DataFrame) -> dict[str, Any]:
     """run.json's `distribution`: per channel and fund, the lines the run distributed and
-    their fen against the fen its distribution gives out (rule 13: equal, to the fen)."""
-    by_fund = split_conservation(lines, long)
+    their fen against the fen its distribution gives out (rule 13: equal, to the fen).
+    `given`: distribution.parquet's channel, fund and amount_fen, as rows or summed."""
+    by_fund = split_conservation(lines, given)
     return {"by_fund": by_fund, "conserved": all(r["holds"] for r in by_fund)}
 
 
@@ -113,9 +114,9 @@ def run_info(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
         for n in NAMES
         if n != "distribution"
     }
-    # distribution.parquet summed as it is read: a province's first run has sixty
-    # million rows, which need not be in memory for their sums per channel and fund.
-    frames["distribution"] = (
+    # distribution.parquet summed per channel and fund as it is read: a province's first
+    # run has sixty million rows, which need not be in memory for their sums.
+    given = (
         pl.scan_parquet(work.output("distribution"))
         .group_by("channel", "fund")
         .agg(pl.col("amount_fen").sum())
@@ -125,7 +126,7 @@ def run_info(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
     # Allocations to units not in the registry: in no SPEC output, so counted here.
     unmatched_allocations = pl.read_parquet(work.unmatched_allocations, columns=["amount_fen"])
     lines = pl.read_parquet(work.distributed_lines, columns=["channel", "fund", "amount_fen"])
-    split = distribution_record(lines, frames["distribution"])
+    split = distribution_record(lines, given)
     info: dict[str, Any] = {
         "run_id": ctx.run_id,
         "period": ctx.period,
@@ -144,7 +145,7 @@ def run_info(ctx: RunContext, inputs: list[FileStats]) -> dict[str, Any]:
             "unmatched_allocations": unmatched_allocations.height,
             "unmatched_allocations_fen": _total(unmatched_allocations, "amount_fen"),
             "distributed_lines": lines.height,
-            "distributed_fen": _total(frames["distribution"], "amount_fen"),
+            "distributed_fen": _total(given, "amount_fen"),
             # Rule 12 counted these as paid on their due dates (0 with late fees off).
             "late_fee_undated_lines": int(work.late_fee_undated.read_text(encoding="utf-8")),
         },
